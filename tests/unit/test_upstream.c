@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "plrelay/upstream.h"
