@@ -24,6 +24,9 @@ void plr_log(enum plr_log_level level, const char *fmt, ...) __attribute__((form
 void plr_log_v(enum plr_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* Route libevent's own messages (evdns nameserver failures, …) through plr_log. */
+void plr_log_capture_libevent(void);
+
 /* Format the current UTC time as ISO 8601 with milliseconds into buf (>= 32 bytes). */
 void plr_log_timestamp(char *buf, size_t buf_len);
 

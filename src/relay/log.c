@@ -7,6 +7,7 @@
 #include "plrelay/log.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,4 +124,23 @@ void plr_log_json_escape(char *dst, size_t cap, size_t *pos, const char *s)
     }
     dst[p < cap ? p : cap - 1] = '\0';
     *pos = p;
+}
+
+/* libevent (and evdns) messages go through our log with our format, never raw to stderr. */
+static void on_libevent_log(int severity, const char *msg)
+{
+    enum plr_log_level level = PLR_LOG_DEBUG;
+
+    if (severity == EVENT_LOG_ERR)
+        level = PLR_LOG_ERROR;
+    else if (severity == EVENT_LOG_WARN)
+        level = PLR_LOG_WARN;
+    else if (severity == EVENT_LOG_MSG)
+        level = PLR_LOG_INFO;
+    plr_log(level, "libevent: %s", msg);
+}
+
+void plr_log_capture_libevent(void)
+{
+    event_set_log_callback(on_libevent_log);
 }
