@@ -21,7 +21,6 @@ struct plr_listener;
 
 #define PLR_LISTENER_BACKLOG 1024
 #define PLR_LISTENER_PAUSE_MS 100
-#define PLR_LISTENER_FD_WARN_MS 5000 /* at most one fd-exhaustion log line per interval */
 
 /* Create, bind and listen a socket for `hp` (literal address). Returns the fd or -1 with the
  * reason in err. */

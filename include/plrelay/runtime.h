@@ -104,6 +104,12 @@ int plr_runtime_run(struct plr_config *cfg);
 /* Post commands to a worker from any thread. */
 void plr_worker_command(struct plr_worker *w, int cmd);
 
+/* Log that the process ran out of file descriptors, at most once per PLR_FD_WARN_MS across
+ * all threads; `what` says what was being done ("accept paused", "connecting to upstream"). */
+#define PLR_FD_WARN_MS 5000
+void plr_runtime_warn_fd_limit(struct plr_runtime *rt, const char *route, const char *what,
+                               int err);
+
 /* Called by a worker's sessions when one ends (worker thread only). */
 void plr_worker_session_ended(struct plr_worker *w);
 

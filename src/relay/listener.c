@@ -146,14 +146,9 @@ static void on_accept_error(struct evconnlistener *evl, void *arg)
     l->w->stats.accept_paused++;
     evtimer_add(l->resume_timer, &pause);
 
-    uint64_t now = plr_now_ms();
-    uint64_t last = atomic_load_explicit(&l->w->rt->last_fd_warn_ms, memory_order_relaxed);
-    if ((last == 0 || now - last >= PLR_LISTENER_FD_WARN_MS) &&
-        atomic_compare_exchange_strong(&l->w->rt->last_fd_warn_ms, &last, now))
-        plr_log(PLR_LOG_WARN,
-                "route %s: accept paused: %s (reached the file-descriptor limit; check "
-                "ulimit -n / LimitNOFILE and max_connections); closed %u waiting connection(s)",
-                l->route->cfg->name, strerror(err), shed);
+    char what[96];
+    snprintf(what, sizeof(what), "accept paused, %u waiting connection(s) closed", shed);
+    plr_runtime_warn_fd_limit(l->w->rt, l->route->cfg->name, what, err);
 }
 
 struct plr_listener *plr_listener_new(struct plr_worker *w, struct plr_route_rt *route, int fd)

@@ -162,6 +162,22 @@ static int start_workers(struct plr_runtime *rt)
     return 0;
 }
 
+void plr_runtime_warn_fd_limit(struct plr_runtime *rt, const char *route, const char *what,
+                               int err)
+{
+    uint64_t now = plr_now_ms();
+    uint64_t last = atomic_load_explicit(&rt->last_fd_warn_ms, memory_order_relaxed);
+
+    if (last != 0 && now - last < PLR_FD_WARN_MS)
+        return;
+    if (!atomic_compare_exchange_strong(&rt->last_fd_warn_ms, &last, now))
+        return; /* another thread just logged it */
+    plr_log(PLR_LOG_WARN,
+            "route %s: %s: %s (reached the file-descriptor limit; raise ulimit -n / LimitNOFILE "
+            "or lower max_connections); repeats are suppressed for %d s",
+            route, what, strerror(err), PLR_FD_WARN_MS / 1000);
+}
+
 /* ---- start, stop -------------------------------------------------------------------------- */
 
 static void stop_all(struct plr_runtime *rt, int cmd)
@@ -381,6 +397,7 @@ int plr_runtime_run(struct plr_config *cfg)
     }
     signal(SIGPIPE, SIG_IGN); /* a write to a vanished peer is an error, never a death */
     evthread_use_pthreads();
+    plr_log_capture_libevent();
     rt->cfg = cfg;
     plr_log_set_level(cfg->log_level);
     check_fd_limit(cfg);

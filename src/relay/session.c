@@ -56,6 +56,7 @@ struct plr_session {
     size_t addr_pos;
     char upstream_str[PLR_SOCKADDR_STRLEN];
     unsigned attempts, refused, timed_out;
+    const char *local_failure;          /* "fd_limit" / "internal": our own shortage */
     /* Relay accounting. */
     uint64_t bytes_in, bytes_out;
     const char *first_eof;           /* "client_eof" / "upstream_eof" */
@@ -363,15 +364,23 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
     plr_sockaddr_str((struct sockaddr *)addr, s->upstream_str, sizeof(s->upstream_str));
     s->upstream.bev = bufferevent_socket_new(s->w->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (s->upstream.bev == NULL) {
-        s->refused++;
+        s->local_failure = "internal";
         return -1;
     }
     bufferevent_setcb(s->upstream.bev, on_read, on_write, on_event, s);
     if (bufferevent_socket_connect(s->upstream.bev, (struct sockaddr *)addr, (int)len) != 0) {
-        plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) failed: %s",
-                (unsigned long long)s->id, s->server->label, s->upstream_str, strerror(errno));
+        int err = errno;
         bufferevent_free(s->upstream.bev);
         s->upstream.bev = NULL;
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+            /* Our own shortage, not the server's fault: no other server would do better. */
+            plr_runtime_warn_fd_limit(s->w->rt, s->route->cfg->name, "connecting to upstream",
+                                      err);
+            s->local_failure = "fd_limit";
+            return -1;
+        }
+        plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) failed: %s",
+                (unsigned long long)s->id, s->server->label, s->upstream_str, strerror(err));
         plr_pool_mark_failed(s->server, plr_now_ms());
         s->refused++;
         return -1;
@@ -382,7 +391,9 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
 
 static void fail_connect(struct plr_session *s)
 {
-    if (s->attempts == 0)
+    if (s->local_failure != NULL)
+        finalize(s, strcmp(s->local_failure, "fd_limit") == 0 ? 503 : 500, s->local_failure);
+    else if (s->attempts == 0)
         finalize(s, 502, "no_upstream");
     else if (s->timed_out > 0 && s->refused == 0)
         finalize(s, 504, "upstream_timeout");
@@ -405,6 +416,8 @@ static void try_next(struct plr_session *s)
                 ((struct sockaddr_in *)&addr)->sin_port = port;
             if (start_connect(s, &addr) == 0)
                 return;
+            if (s->local_failure != NULL)
+                break;
             continue;
         }
         plr_addrset_release(s->addrs);
