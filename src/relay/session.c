@@ -106,6 +106,8 @@ static void finalize(struct plr_session *s, int status, const char *reason)
     };
 
     plr_accesslog_write(w->rt->access_log, &rec);
+    /* A pause ends with its session: keeps reads_paused == reads_resumed once all are gone. */
+    w->stats.reads_resumed += s->client.paused + s->upstream.paused;
     plr_log(PLR_LOG_DEBUG, "session %llu: %s %s -> %s: %s (%d)", (unsigned long long)s->id,
             s->route->cfg->name, s->client_str, s->upstream_str[0] ? s->upstream_str : "-",
             reason, status);

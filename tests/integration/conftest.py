@@ -14,6 +14,7 @@ The peers (echo, source/sink, reset, black hole, DNS) are in tests/support/peers
 wrapper and client helpers in tests/support/harness.py.
 """
 
+import re
 import os
 import resource
 import sys
@@ -61,6 +62,11 @@ def start_plrelay(tmp_path):
         if p.returncode != 0:
             problems.append("%s: exit code %s; stderr tail:\n%s"
                             % (p.name, p.returncode, p.stderr()[-4000:]))
+        # Invariant: every read paused for backpressure is resumed (or ended with its session).
+        m = re.search(r"reads paused (\d+) / resumed (\d+)", p.stderr())
+        if p.returncode == 0 and m and m.group(1) != m.group(2):
+            problems.append("%s: reads paused %s times but resumed %s times"
+                            % (p.name, m.group(1), m.group(2)))
         bad = p.sanitizer_errors()
         if bad:
             problems.append("%s: sanitizer reported %s; stderr:\n%s"
