@@ -125,12 +125,22 @@ int plr_config_parse_duration(const char *text, uint64_t *out_ms, char *reason, 
 /* "4096", "64k", "8m" (powers of 1024). Max 1 GiB. */
 int plr_config_parse_size(const char *text, size_t *out_bytes, char *reason, size_t reason_len);
 
+/* Whole number lo..hi in decimal digits ("0" alone, else no leading zero). */
+int plr_config_parse_uint(const char *text, uint64_t lo, uint64_t hi, uint64_t *out, char *reason,
+                          size_t reason_len);
+
 /* "host:port", "1.2.3.4:port", "[::1]:port". Port 1..65535, no leading zeros. Host names follow
  * RFC 1123 (letters, digits, '-', '.', 1..253 chars, labels 1..63). require_literal: refuse names. */
 int plr_config_parse_hostport(const char *text, int require_literal, struct plr_hostport *out,
                               char *reason, size_t reason_len);
 
-/* Render a sockaddr as "1.2.3.4:80" or "[::1]:80" into buf; returns buf. */
+/* Comma-separated list of the above; blanks around items are trimmed, an empty item is an error.
+ * On 0, *out is a new array of *count (>= 1) entries that the caller frees with free(). */
+int plr_config_parse_hostport_list(const char *text, int require_literal, struct plr_hostport **out,
+                                   size_t *count, char *reason, size_t reason_len);
+
+/* Render a sockaddr as "1.2.3.4:80", "[::1]:80", "unix:/path" or "unix" (unnamed) into buf,
+ * truncated to buf_len; returns buf. */
 const char *plr_sockaddr_str(const struct sockaddr *sa, char *buf, size_t buf_len);
 #define PLR_SOCKADDR_STRLEN 64
 
