@@ -15,12 +15,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define PLR_CONFIG_NAME_MAX 64     /* route name, bytes incl. NUL */
-#define PLR_CONFIG_HOST_MAX 256    /* DNS name or literal address, bytes incl. NUL */
-#define PLR_CONFIG_PATH_MAX 4096   /* file paths, bytes incl. NUL */
-#define PLR_CONFIG_REASON_MAX 256  /* one error reason, bytes incl. NUL */
-#define PLR_CONFIG_MAX_ERRORS 64   /* errors kept per load; more are counted, not stored */
-#define PLR_CONFIG_MAX_DNS 8       /* dns_servers entries */
+#define PLR_CONFIG_NAME_MAX 64    /* route name, bytes incl. NUL */
+#define PLR_CONFIG_HOST_MAX 256   /* DNS name or literal address, bytes incl. NUL */
+#define PLR_CONFIG_PATH_MAX 4096  /* file paths, bytes incl. NUL */
+#define PLR_CONFIG_REASON_MAX 256 /* one error reason, bytes incl. NUL */
+#define PLR_CONFIG_MAX_ERRORS 64  /* errors kept per load; more are counted, not stored */
+#define PLR_CONFIG_MAX_DNS 8      /* dns_servers entries */
 
 /* Log levels, also used by log.h. */
 enum plr_log_level {
@@ -52,39 +52,39 @@ struct plr_hostport {
 
 struct plr_route_config {
     char name[PLR_CONFIG_NAME_MAX];
-    int line;                            /* line of the [route NAME] header */
+    int line; /* line of the [route NAME] header */
     enum plr_route_mode mode;
-    struct plr_hostport *listen;         /* literal addresses only; owned */
+    struct plr_hostport *listen; /* literal addresses only; owned */
     size_t listen_count;
-    struct plr_hostport *upstreams;      /* names or literals; owned; never empty when valid */
+    struct plr_hostport *upstreams; /* names or literals; owned; never empty when valid */
     size_t upstream_count;
-    enum plr_balance balance;            /* default roundrobin */
-    uint64_t connect_timeout_ms;         /* default 3000 */
-    unsigned connect_tries;              /* total connect attempts per session, default 3, 1..32 */
-    uint64_t idle_timeout_ms;            /* default 600000 (10 min); 0 = never */
-    uint32_t max_connections;            /* default 1000; 0 = only the global limit */
-    size_t buffer_bytes;                 /* per-direction ceiling, default 65536, 4k..64m */
+    enum plr_balance balance;    /* default roundrobin */
+    uint64_t connect_timeout_ms; /* default 3000 */
+    unsigned connect_tries;      /* total connect attempts per session, default 3, 1..32 */
+    uint64_t idle_timeout_ms;    /* default 600000 (10 min); 0 = never */
+    uint32_t max_connections;    /* default 1000; 0 = only the global limit */
+    size_t buffer_bytes;         /* per-direction ceiling, default 65536, 4k..64m */
 };
 
 struct plr_config {
-    char path[PLR_CONFIG_PATH_MAX];      /* file the snapshot came from */
-    unsigned workers;                    /* 0 = auto (one per online CPU) */
-    uint32_t max_connections;            /* default 10000 */
-    char access_log[PLR_CONFIG_PATH_MAX];/* "stderr", "off" or a file path; default "stderr" */
-    enum plr_log_level log_level;        /* default info */
-    uint64_t drain_timeout_ms;           /* default 30000 */
+    char path[PLR_CONFIG_PATH_MAX];       /* file the snapshot came from */
+    unsigned workers;                     /* 0 = auto (one per online CPU) */
+    uint32_t max_connections;             /* default 10000 */
+    char access_log[PLR_CONFIG_PATH_MAX]; /* "stderr", "off" or a file path; default "stderr" */
+    enum plr_log_level log_level;         /* default info */
+    uint64_t drain_timeout_ms;            /* default 30000 */
     char dns_servers[PLR_CONFIG_MAX_DNS][PLR_CONFIG_HOST_MAX]; /* "ip" or "ip:port" / "[v6]:port" */
-    size_t dns_server_count;             /* 0 = use /etc/resolv.conf */
-    char hosts_file[PLR_CONFIG_PATH_MAX];/* "" = none; names found there win over DNS */
-    uint64_t dns_ttl_min_ms;             /* floor for cached answers, default 5000 */
-    uint64_t dns_ttl_max_ms;             /* ceiling for cached answers, default 300000 */
-    struct plr_route_config *routes;     /* owned */
+    size_t dns_server_count;                                   /* 0 = use /etc/resolv.conf */
+    char hosts_file[PLR_CONFIG_PATH_MAX]; /* "" = none; names found there win over DNS */
+    uint64_t dns_ttl_min_ms;              /* floor for cached answers, default 5000 */
+    uint64_t dns_ttl_max_ms;              /* ceiling for cached answers, default 300000 */
+    struct plr_route_config *routes;      /* owned */
     size_t route_count;
-    atomic_int refs;                     /* reference count; see plr_config_ref */
+    atomic_int refs; /* reference count; see plr_config_ref */
 };
 
 struct plr_config_error {
-    int line;                            /* 0 when the error is about the whole file */
+    int line; /* 0 when the error is about the whole file */
     char reason[PLR_CONFIG_REASON_MAX];
 };
 
@@ -92,8 +92,8 @@ struct plr_config_error {
 struct plr_config_errors {
     char file[PLR_CONFIG_PATH_MAX];
     struct plr_config_error items[PLR_CONFIG_MAX_ERRORS];
-    size_t count;                        /* stored items */
-    size_t dropped;                      /* errors beyond PLR_CONFIG_MAX_ERRORS */
+    size_t count;   /* stored items */
+    size_t dropped; /* errors beyond PLR_CONFIG_MAX_ERRORS */
 };
 
 /*
@@ -130,7 +130,8 @@ int plr_config_parse_uint(const char *text, uint64_t lo, uint64_t hi, uint64_t *
                           size_t reason_len);
 
 /* "host:port", "1.2.3.4:port", "[::1]:port". Port 1..65535, no leading zeros. Host names follow
- * RFC 1123 (letters, digits, '-', '.', 1..253 chars, labels 1..63). require_literal: refuse names. */
+ * RFC 1123 (letters, digits, '-', '.', 1..253 chars, labels 1..63). require_literal: refuse names.
+ */
 int plr_config_parse_hostport(const char *text, int require_literal, struct plr_hostport *out,
                               char *reason, size_t reason_len);
 

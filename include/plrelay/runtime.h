@@ -46,11 +46,11 @@ struct plr_route_rt {
 
 /* Counters of one worker; summed across workers when reported. Only the owner writes. */
 struct plr_worker_stats {
-    uint64_t accepted;          /* connections accepted */
-    uint64_t refused_limit;     /* closed at once by max_connections */
-    uint64_t accept_paused;     /* times accepting paused for lack of file descriptors */
-    uint64_t reads_paused;      /* backpressure: reads stopped because the peer was full */
-    uint64_t reads_resumed;     /* ... and started again */
+    uint64_t accepted;      /* connections accepted */
+    uint64_t refused_limit; /* closed at once by max_connections */
+    uint64_t accept_paused; /* times accepting paused for lack of file descriptors */
+    uint64_t reads_paused;  /* backpressure: reads stopped because the peer was full */
+    uint64_t reads_resumed; /* ... and started again */
 };
 
 /* Commands another thread may post to a worker (bit flags). */
@@ -63,37 +63,37 @@ struct plr_worker {
     struct plr_runtime *rt;
     unsigned id;
     pthread_t thread;
-    int thread_started;                 /* thread created (joined at shutdown) */
+    int thread_started; /* thread created (joined at shutdown) */
     struct event_base *base;
-    struct plr_listener **listeners;    /* owned, one per listen address of every route */
+    struct plr_listener **listeners; /* owned, one per listen address of every route */
     size_t listener_count;
-    struct plr_session *sessions;       /* intrusive list of live sessions */
+    struct plr_session *sessions; /* intrusive list of live sessions */
     size_t session_count;
-    struct event *cmd_event;            /* activated by plr_worker_command */
-    atomic_int cmd_flags;               /* enum plr_worker_cmd bits */
-    int stopping;                       /* STOP_ACCEPT seen */
-    int reserve_fd;                     /* spare fd released when accept hits EMFILE */
+    struct event *cmd_event; /* activated by plr_worker_command */
+    atomic_int cmd_flags;    /* enum plr_worker_cmd bits */
+    int stopping;            /* STOP_ACCEPT seen */
+    int reserve_fd;          /* spare fd released when accept hits EMFILE */
     uint64_t next_session_id;
     struct plr_worker_stats stats;
 };
 
 struct plr_runtime {
-    struct plr_config *cfg;             /* one reference owned */
+    struct plr_config *cfg; /* one reference owned */
     struct event_base *main_base;
     struct plr_resolver *resolver;
     struct plr_accesslog *access_log;
-    struct plr_route_rt *routes;        /* cfg->route_count entries */
+    struct plr_route_rt *routes; /* cfg->route_count entries */
     struct plr_worker *workers;
     unsigned worker_count;
-    atomic_uint active;                 /* live sessions, all routes */
+    atomic_uint active; /* live sessions, all routes */
     atomic_uint workers_running;
     struct event *sig_events[4];
-    struct event *drain_timer;          /* drain_timeout after the stop signal */
-    struct event *start_timer;          /* deadline of the first DNS round */
-    struct event *worker_exit_event;    /* a worker finished (activated cross-thread) */
+    struct event *drain_timer;            /* drain_timeout after the stop signal */
+    struct event *start_timer;            /* deadline of the first DNS round */
+    struct event *worker_exit_event;      /* a worker finished (activated cross-thread) */
     atomic_uint_fast64_t last_fd_warn_ms; /* rate limit for the fd-exhaustion log line */
-    int started;                        /* workers were started */
-    int draining;                       /* a stop signal arrived */
+    int started;                          /* workers were started */
+    int draining;                         /* a stop signal arrived */
     int exit_code;
 };
 

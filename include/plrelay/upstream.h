@@ -18,23 +18,23 @@
 #include "plrelay/config.h"
 #include "plrelay/resolver.h"
 
-#define PLR_POOL_MAX_SERVERS 64        /* servers per route */
-#define PLR_POOL_FAIL_HOLD_MS 10000    /* a failed server goes last for this long */
+#define PLR_POOL_MAX_SERVERS 64     /* servers per route */
+#define PLR_POOL_FAIL_HOLD_MS 10000 /* a failed server goes last for this long */
 
 struct plr_upstream_server {
-    const struct plr_hostport *hp;     /* as configured; points into the config snapshot */
+    const struct plr_hostport *hp;       /* as configured; points into the config snapshot */
     char label[PLR_CONFIG_HOST_MAX + 8]; /* "host:port" for logs, IPv6 in brackets */
-    struct plr_resolver_name *dns;     /* NULL for a literal address */
-    struct plr_addrset *literal;       /* the literal address, NULL for names; owned */
-    atomic_uint active;                /* sessions currently using this server */
-    atomic_uint_fast64_t fail_until_ms;/* monotonic ms; 0 = not marked */
+    struct plr_resolver_name *dns;       /* NULL for a literal address */
+    struct plr_addrset *literal;         /* the literal address, NULL for names; owned */
+    atomic_uint active;                  /* sessions currently using this server */
+    atomic_uint_fast64_t fail_until_ms;  /* monotonic ms; 0 = not marked */
 };
 
 struct plr_pool {
     const struct plr_route_config *route; /* borrowed from the snapshot the pool belongs to */
     struct plr_upstream_server *servers;  /* owned, route->upstream_count entries */
     size_t count;
-    atomic_uint rr_next;                  /* round-robin cursor */
+    atomic_uint rr_next; /* round-robin cursor */
 };
 
 /* Build the pool of a route. Names are registered with `res` (may be NULL when every upstream

@@ -15,36 +15,37 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: plrelay [-c FILE]        run in the foreground, logging to stderr\n"
-            "       plrelay -t [-c FILE]     check the configuration and exit\n"
-            "       plrelay --version | --help\n"
-            "\n"
-            "A TCP forwarding proxy for the backend of an Alibaba Cloud PrivateLink endpoint\n"
-            "service: it relays what Elasticsearch sends through the private connection.\n"
-            "\n"
-            "Options:\n"
-            "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
-            "  -t, --test          check the configuration, print every error as\n"
-            "                      file:line: reason, and exit\n"
-            "  -V, --version       print the version and exit\n"
-            "  -h, --help          print this help and exit\n"
-            "\n"
-            "Signals: TERM or INT stop accepting and drain live connections for up to\n"
-            "drain_timeout (a second one closes them at once); PIPE is ignored.\n"
-            "\n"
-            "Exit status:\n"
-            "  0  clean shutdown, or the configuration is valid (-t)\n"
-            "  1  the configuration is invalid\n"
-            "  2  bad command line\n"
-            "  3  could not start (e.g. a listen address is in use)\n");
+    fprintf(out, "Usage: plrelay [-c FILE]        run in the foreground, logging to stderr\n"
+                 "       plrelay -t [-c FILE]     check the configuration and exit\n"
+                 "       plrelay --version | --help\n"
+                 "\n"
+                 "A TCP forwarding proxy for the backend of an Alibaba Cloud PrivateLink endpoint\n"
+                 "service: it relays what Elasticsearch sends through the private connection.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+                 "  -t, --test          check the configuration, print every error as\n"
+                 "                      file:line: reason, and exit\n"
+                 "  -V, --version       print the version and exit\n"
+                 "  -h, --help          print this help and exit\n"
+                 "\n"
+                 "Signals: TERM or INT stop accepting and drain live connections for up to\n"
+                 "drain_timeout (a second one closes them at once); PIPE is ignored.\n"
+                 "\n"
+                 "Exit status:\n"
+                 "  0  clean shutdown, or the configuration is valid (-t)\n"
+                 "  1  the configuration is invalid\n"
+                 "  2  bad command line\n"
+                 "  3  could not start (e.g. a listen address is in use)\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-        {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"test", no_argument, NULL, 't'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *path = DEFAULT_CONFIG;

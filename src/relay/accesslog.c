@@ -15,8 +15,8 @@
 #include "plrelay/log.h"
 
 struct plr_accesslog {
-    int fd;       /* -1 when off */
-    int owns_fd;  /* 1 when we opened a file */
+    int fd;      /* -1 when off */
+    int owns_fd; /* 1 when we opened a file */
 };
 
 struct plr_accesslog *plr_accesslog_open(const char *target, char *err, size_t err_len)
@@ -87,8 +87,8 @@ size_t plr_accesslog_format(const struct plr_access_record *rec, char *buf, size
     snprintf(num, sizeof(num),
              ",\"attempts\":%u,\"bytes_in\":%llu,\"bytes_out\":%llu,\"connect_ms\":%.3f,"
              "\"duration_ms\":%.3f,\"status\":%d",
-             rec->attempts, (unsigned long long)rec->bytes_in,
-             (unsigned long long)rec->bytes_out, rec->connect_ms, rec->duration_ms, rec->status);
+             rec->attempts, (unsigned long long)rec->bytes_in, (unsigned long long)rec->bytes_out,
+             rec->connect_ms, rec->duration_ms, rec->status);
     put_raw(buf, buf_len, &pos, num);
     put_str_field(buf, buf_len, &pos, ",\"reason\":", rec->reason);
     put_raw(buf, buf_len, &pos, "}\n");

@@ -69,8 +69,13 @@ static void refuse(struct plr_listener *l, int fd, const struct sockaddr *peer, 
 {
     char client[PLR_SOCKADDR_STRLEN];
     struct plr_access_record rec = {
-        .route = l->route->cfg->name, .client = plr_sockaddr_str(peer, client, sizeof(client)),
-        .upstream = "", .upstream_addr = "", .connect_ms = -1.0, .status = 503, .reason = reason,
+        .route = l->route->cfg->name,
+        .client = plr_sockaddr_str(peer, client, sizeof(client)),
+        .upstream = "",
+        .upstream_addr = "",
+        .connect_ms = -1.0,
+        .status = 503,
+        .reason = reason,
     };
 
     close(fd);
@@ -162,8 +167,8 @@ struct plr_listener *plr_listener_new(struct plr_worker *w, struct plr_route_rt 
     l->w = w;
     l->route = route;
     l->resume_timer = evtimer_new(w->base, on_resume, l);
-    l->evl = evconnlistener_new(w->base, on_accept, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                                -1, fd);
+    l->evl = evconnlistener_new(w->base, on_accept, l,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
     if (l->evl == NULL) {
         close(fd);
         plr_listener_free(l);

@@ -26,28 +26,28 @@
 struct plr_resolver_name {
     struct plr_resolver *res;
     char host[PLR_CONFIG_HOST_MAX];
-    pthread_mutex_t lock;         /* guards `current` */
-    struct plr_addrset *current;  /* published answer, NULL when none */
-    struct event *refresh;        /* fires when the answer's TTL ran out */
-    int pending;                  /* queries of this round still outstanding */
-    int first_done;               /* the first round has finished */
-    int failed_logged;            /* a failure was logged since the last success */
+    pthread_mutex_t lock;        /* guards `current` */
+    struct plr_addrset *current; /* published answer, NULL when none */
+    struct event *refresh;       /* fires when the answer's TTL ran out */
+    int pending;                 /* queries of this round still outstanding */
+    int first_done;              /* the first round has finished */
+    int failed_logged;           /* a failure was logged since the last success */
     /* Answers gathered during one round. */
     struct sockaddr_storage round[PLR_ADDRSET_MAX];
     size_t round_count;
-    int round_ttl;                /* smallest TTL seen this round, seconds; -1 none */
-    int round_error;              /* last evdns error code this round */
+    int round_ttl;   /* smallest TTL seen this round, seconds; -1 none */
+    int round_error; /* last evdns error code this round */
     struct plr_resolver_name *next;
 };
 
 struct plr_resolver {
     struct event_base *base;
     struct evdns_base *dns;
-    struct plr_hosts *hosts;      /* NULL when no hosts_file */
+    struct plr_hosts *hosts; /* NULL when no hosts_file */
     uint64_t ttl_min_ms;
     uint64_t ttl_max_ms;
     struct plr_resolver_name *names;
-    size_t waiting_first;         /* names whose first round has not finished */
+    size_t waiting_first; /* names whose first round has not finished */
     plr_resolver_ready_cb ready_cb;
     void *ready_arg;
 };
@@ -186,8 +186,8 @@ static void add_answer(struct plr_resolver_name *name, char type, int count, int
         name->round_ttl = ttl;
 }
 
-static void query_done(struct plr_resolver_name *name, int result, char type, int count,
-                       int ttl, void *addresses)
+static void query_done(struct plr_resolver_name *name, int result, char type, int count, int ttl,
+                       void *addresses)
 {
     if (result == DNS_ERR_NONE)
         add_answer(name, type, count, ttl, addresses);
@@ -255,8 +255,10 @@ static int configure_servers(struct plr_resolver *res, const struct plr_config *
     if (cfg->dns_server_count == 0) {
         int rc = evdns_base_resolv_conf_parse(res->dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
         if (rc != 0)
-            plr_log(PLR_LOG_WARN, "dns: cannot use /etc/resolv.conf (evdns error %d); "
-                    "names outside the hosts file will not resolve", rc);
+            plr_log(PLR_LOG_WARN,
+                    "dns: cannot use /etc/resolv.conf (evdns error %d); "
+                    "names outside the hosts file will not resolve",
+                    rc);
     }
     for (size_t i = 0; i < cfg->dns_server_count; i++) {
         if (evdns_base_nameserver_ip_add(res->dns, cfg->dns_servers[i]) != 0) {

@@ -162,8 +162,7 @@ static int start_workers(struct plr_runtime *rt)
     return 0;
 }
 
-void plr_runtime_warn_fd_limit(struct plr_runtime *rt, const char *route, const char *what,
-                               int err)
+void plr_runtime_warn_fd_limit(struct plr_runtime *rt, const char *route, const char *what, int err)
 {
     uint64_t now = plr_now_ms();
     uint64_t last = atomic_load_explicit(&rt->last_fd_warn_ms, memory_order_relaxed);

@@ -32,9 +32,9 @@ enum plr_session_state {
 /* Per direction: what has happened to one side's socket. */
 struct side {
     struct bufferevent *bev;
-    unsigned eof : 1;        /* we read EOF from it */
-    unsigned shut : 1;       /* we sent it FIN (shutdown SHUT_WR) */
-    unsigned paused : 1;     /* reading stopped because the other side's output is full */
+    unsigned eof : 1;    /* we read EOF from it */
+    unsigned shut : 1;   /* we sent it FIN (shutdown SHUT_WR) */
+    unsigned paused : 1; /* reading stopped because the other side's output is full */
 };
 
 struct plr_session {
@@ -44,25 +44,25 @@ struct plr_session {
     uint64_t id;
     enum plr_session_state state;
     struct side client, upstream;
-    struct event *timer;             /* connect deadline, then idle check */
+    struct event *timer; /* connect deadline, then idle check */
     char client_str[PLR_SOCKADDR_STRLEN];
     struct sockaddr_storage client_addr;
     /* Upstream selection. */
     size_t order[PLR_POOL_MAX_SERVERS];
     size_t order_count, order_pos;
-    struct plr_upstream_server *server; /* server of the current attempt */
-    struct plr_upstream_server *charged;/* server whose `active` we incremented */
-    struct plr_addrset *addrs;          /* addresses of `server` */
+    struct plr_upstream_server *server;  /* server of the current attempt */
+    struct plr_upstream_server *charged; /* server whose `active` we incremented */
+    struct plr_addrset *addrs;           /* addresses of `server` */
     size_t addr_pos;
     char upstream_str[PLR_SOCKADDR_STRLEN];
     unsigned attempts, refused, timed_out;
-    const char *local_failure;          /* "fd_limit" / "internal": our own shortage */
+    const char *local_failure; /* "fd_limit" / "internal": our own shortage */
     /* Relay accounting. */
     uint64_t bytes_in, bytes_out;
-    const char *first_eof;           /* "client_eof" / "upstream_eof" */
+    const char *first_eof; /* "client_eof" / "upstream_eof" */
     uint64_t start_us, connected_us;
-    uint64_t last_activity_ms;       /* last byte read from either side */
-    size_t idle_pending;             /* bytes queued for writing at the last idle check */
+    uint64_t last_activity_ms; /* last byte read from either side */
+    size_t idle_pending;       /* bytes queued for writing at the last idle check */
 };
 
 static uint64_t now_us(void)
@@ -98,8 +98,8 @@ static void finalize(struct plr_session *s, int status, const char *reason)
         .attempts = s->attempts,
         .bytes_in = s->bytes_in,
         .bytes_out = s->bytes_out,
-        .connect_ms = s->connected_us != 0 ? (double)(s->connected_us - s->start_us) / 1000.0
-                                           : -1.0,
+        .connect_ms =
+            s->connected_us != 0 ? (double)(s->connected_us - s->start_us) / 1000.0 : -1.0,
         .duration_ms = (double)(end - s->start_us) / 1000.0,
         .status = status,
         .reason = reason,
@@ -109,8 +109,8 @@ static void finalize(struct plr_session *s, int status, const char *reason)
     /* A pause ends with its session: keeps reads_paused == reads_resumed once all are gone. */
     w->stats.reads_resumed += s->client.paused + s->upstream.paused;
     plr_log(PLR_LOG_DEBUG, "session %llu: %s %s -> %s: %s (%d)", (unsigned long long)s->id,
-            s->route->cfg->name, s->client_str, s->upstream_str[0] ? s->upstream_str : "-",
-            reason, status);
+            s->route->cfg->name, s->client_str, s->upstream_str[0] ? s->upstream_str : "-", reason,
+            status);
     if (s->client.bev != NULL)
         bufferevent_free(s->client.bev);
     if (s->upstream.bev != NULL)
@@ -329,9 +329,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     int err = EVUTIL_SOCKET_ERROR();
-    plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) failed: %s",
-            (unsigned long long)s->id, s->server->label, s->upstream_str,
-            evutil_socket_error_to_string(err));
+    plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) failed: %s", (unsigned long long)s->id,
+            s->server->label, s->upstream_str, evutil_socket_error_to_string(err));
     evtimer_del(s->timer);
     plr_pool_mark_failed(s->server, plr_now_ms());
     s->refused++;
@@ -358,8 +357,8 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
  * at once (counted, caller moves on). */
 static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
 {
-    socklen_t len = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                : sizeof(struct sockaddr_in);
+    socklen_t len =
+        addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     struct timeval tv = ms_to_tv(s->route->cfg->connect_timeout_ms);
 
     s->attempts++;
@@ -376,8 +375,7 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
         s->upstream.bev = NULL;
         if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
             /* Our own shortage, not the server's fault: no other server would do better. */
-            plr_runtime_warn_fd_limit(s->w->rt, s->route->cfg->name, "connecting to upstream",
-                                      err);
+            plr_runtime_warn_fd_limit(s->w->rt, s->route->cfg->name, "connecting to upstream", err);
             s->local_failure = "fd_limit";
             return -1;
         }

@@ -114,8 +114,7 @@ static uint32_t source_hash(const struct sockaddr *sa)
 static size_t least_loaded(struct plr_pool *pool, size_t start)
 {
     size_t best = start % pool->count;
-    unsigned best_active = atomic_load_explicit(&pool->servers[best].active,
-                                                memory_order_relaxed);
+    unsigned best_active = atomic_load_explicit(&pool->servers[best].active, memory_order_relaxed);
 
     for (size_t k = 1; k < pool->count; k++) {
         size_t i = (start + k) % pool->count;
@@ -143,8 +142,8 @@ size_t plr_pool_order(struct plr_pool *pool, const struct sockaddr *client, uint
         break;
     case PLR_BALANCE_LEASTCONN:
         /* Ties rotate so equal servers share the load. */
-        first = least_loaded(pool, atomic_fetch_add_explicit(&pool->rr_next, 1,
-                                                             memory_order_relaxed));
+        first =
+            least_loaded(pool, atomic_fetch_add_explicit(&pool->rr_next, 1, memory_order_relaxed));
         break;
     case PLR_BALANCE_FAILOVER:
         first = 0;
@@ -156,8 +155,8 @@ size_t plr_pool_order(struct plr_pool *pool, const struct sockaddr *client, uint
     /* Rotation from the pick, healthy servers first, recently failed ones after them. */
     for (size_t k = 0; k < pool->count && healthy + marked < PLR_POOL_MAX_SERVERS; k++) {
         size_t i = (first + k) % pool->count;
-        uint64_t until = atomic_load_explicit(&pool->servers[i].fail_until_ms,
-                                              memory_order_relaxed);
+        uint64_t until =
+            atomic_load_explicit(&pool->servers[i].fail_until_ms, memory_order_relaxed);
         if (until > now_ms)
             tmp[PLR_POOL_MAX_SERVERS - 1 - marked++] = i;
         else

@@ -19,8 +19,8 @@ static struct plr_pool *pool_of(size_t n, enum plr_balance balance)
     for (size_t i = 0; i < n; i++) {
         char text[32], reason[128];
         snprintf(text, sizeof(text), "127.0.0.%zu:%zu", i + 1, 1000 + i);
-        cr_assert_eq(plr_config_parse_hostport(text, 1, &hosts[i], reason, sizeof(reason)), 0,
-                     "%s", reason);
+        cr_assert_eq(plr_config_parse_hostport(text, 1, &hosts[i], reason, sizeof(reason)), 0, "%s",
+                     reason);
     }
     route.upstreams = hosts;
     route.upstream_count = n;
