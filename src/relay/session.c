@@ -23,49 +23,10 @@
 #include "plrelay/log.h"
 #include "plrelay/runtime.h"
 #include "plrelay/upstream.h"
+#include "plrelay/proxyproto.h"
+#include "session_int.h"
 
-enum plr_session_state {
-    PLR_SESS_CONNECTING = 0, /* trying upstream addresses; client reads disabled */
-    PLR_SESS_RELAYING = 1,   /* both sides connected, bytes flowing */
-};
-
-/* Per direction: what has happened to one side's socket. */
-struct side {
-    struct bufferevent *bev;
-    unsigned eof : 1;    /* we read EOF from it */
-    unsigned shut : 1;   /* we sent it FIN (shutdown SHUT_WR) */
-    unsigned paused : 1; /* reading stopped because the other side's output is full */
-};
-
-struct plr_session {
-    struct plr_worker *w;
-    struct plr_route_rt *route;
-    struct plr_session *prev, *next; /* the worker's list */
-    uint64_t id;
-    enum plr_session_state state;
-    struct side client, upstream;
-    struct event *timer; /* connect deadline, then idle check */
-    char client_str[PLR_SOCKADDR_STRLEN];
-    struct sockaddr_storage client_addr;
-    /* Upstream selection. */
-    size_t order[PLR_POOL_MAX_SERVERS];
-    size_t order_count, order_pos;
-    struct plr_upstream_server *server;  /* server of the current attempt */
-    struct plr_upstream_server *charged; /* server whose `active` we incremented */
-    struct plr_addrset *addrs;           /* addresses of `server` */
-    size_t addr_pos;
-    char upstream_str[PLR_SOCKADDR_STRLEN];
-    unsigned attempts, refused, timed_out;
-    const char *local_failure; /* "fd_limit" / "internal": our own shortage */
-    /* Relay accounting. */
-    uint64_t bytes_in, bytes_out;
-    const char *first_eof; /* "client_eof" / "upstream_eof" */
-    uint64_t start_us, connected_us;
-    uint64_t last_activity_ms; /* last byte read from either side */
-    size_t idle_pending;       /* bytes queued for writing at the last idle check */
-};
-
-static uint64_t now_us(void)
+uint64_t plr_sess_now_us(void)
 {
     struct timespec ts;
 
@@ -73,7 +34,7 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static struct timeval ms_to_tv(uint64_t ms)
+struct timeval plr_sess_tv(uint64_t ms)
 {
     struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
     return tv;
@@ -86,10 +47,10 @@ struct plr_session *plr_session_next(struct plr_session *s)
 
 /* ---- the single exit ------------------------------------------------------------------------ */
 
-static void finalize(struct plr_session *s, int status, const char *reason)
+void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
 {
     struct plr_worker *w = s->w;
-    uint64_t end = now_us();
+    uint64_t end = plr_sess_now_us();
     struct plr_access_record rec = {
         .route = s->route->cfg->name,
         .client = s->client_str,
@@ -105,7 +66,22 @@ static void finalize(struct plr_session *s, int status, const char *reason)
         .reason = reason,
     };
 
-    plr_accesslog_write(w->rt->access_log, &rec);
+    char real[PLR_SOCKADDR_STRLEN] = "";
+    if (s->pp != NULL && s->pp->has_addresses)
+        plr_sockaddr_str((const struct sockaddr *)&s->pp->src, real, sizeof(real));
+    rec.real_client = real[0] != '\0' ? real : s->client_str;
+    if (s->pp != NULL) {
+        rec.vpc_id = s->pp->vpc_id.value;
+        rec.vpc_id_len = s->pp->vpc_id.len;
+        rec.endpoint_id = s->pp->endpoint_id.value;
+        rec.endpoint_id_len = s->pp->endpoint_id.len;
+        rec.endpoint_service_id = s->pp->endpoint_service_id.value;
+        rec.endpoint_service_id_len = s->pp->endpoint_service_id.len;
+    }
+    rec.detail = s->detail != NULL ? s->detail : "";
+    if (status != PLR_STATUS_PROBE)
+        plr_accesslog_write(w->rt->access_log, &rec);
+    plr_sess_ingress_release(s);
     /* A pause ends with its session: keeps reads_paused == reads_resumed once all are gone. */
     w->stats.reads_resumed += s->client.paused + s->upstream.paused;
     plr_log(PLR_LOG_DEBUG, "session %llu: %s %s -> %s: %s (%d)", (unsigned long long)s->id,
@@ -135,189 +111,58 @@ static void finalize(struct plr_session *s, int status, const char *reason)
 
 void plr_session_abort(struct plr_session *s, int status, const char *reason)
 {
-    finalize(s, status, reason);
-}
-
-/* ---- relaying ------------------------------------------------------------------------------- */
-
-static struct side *other_side(struct plr_session *s, struct bufferevent *bev)
-{
-    return bev == s->client.bev ? &s->upstream : &s->client;
-}
-
-static struct side *this_side(struct plr_session *s, struct bufferevent *bev)
-{
-    return bev == s->client.bev ? &s->client : &s->upstream;
-}
-
-/* Both directions ended cleanly: each side sent EOF and got our FIN after its bytes. */
-static int relay_done(const struct plr_session *s)
-{
-    return s->client.eof && s->upstream.eof && s->client.shut && s->upstream.shut;
-}
-
-/* Pass EOF on to `dst` once everything queued for it has been written. */
-static void shut_when_flushed(struct side *dst)
-{
-    if (dst->shut || evbuffer_get_length(bufferevent_get_output(dst->bev)) > 0)
-        return;
-    shutdown(bufferevent_getfd(dst->bev), SHUT_WR);
-    dst->shut = 1;
-}
-
-static void pump(struct plr_session *s, struct side *src, struct side *dst)
-{
-    struct evbuffer *in = bufferevent_get_input(src->bev);
-    struct evbuffer *out = bufferevent_get_output(dst->bev);
-    size_t n = evbuffer_get_length(in);
-    size_t high = s->route->cfg->buffer_bytes;
-
-    if (n == 0)
-        return;
-    if (src == &s->client)
-        s->bytes_in += n;
-    else
-        s->bytes_out += n;
-    evbuffer_add_buffer(out, in);
-    s->last_activity_ms = plr_now_ms();
-    if (evbuffer_get_length(out) >= high && !src->paused) {
-        /* Backpressure: stop reading until dst drained to half; its write callback resumes. */
-        bufferevent_disable(src->bev, EV_READ);
-        bufferevent_setwatermark(dst->bev, EV_WRITE, high / 2, 0);
-        src->paused = 1;
-        s->w->stats.reads_paused++;
-    }
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
-{
-    struct plr_session *s = arg;
-
-    pump(s, this_side(s, bev), other_side(s, bev));
-}
-
-/* Output of `bev` fell to its low watermark: resume the paused reader, pass on a pending EOF. */
-static void on_write(struct bufferevent *bev, void *arg)
-{
-    struct plr_session *s = arg;
-    struct side *dst = this_side(s, bev);
-    struct side *src = other_side(s, bev);
-
-    if (src->paused) {
-        src->paused = 0;
-        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-        s->w->stats.reads_resumed++;
-        if (!src->eof)
-            bufferevent_enable(src->bev, EV_READ);
-    }
-    if (src->eof) {
-        shut_when_flushed(dst);
-        if (relay_done(s))
-            finalize(s, 200, s->first_eof);
-    }
-}
-
-static void on_relay_event(struct plr_session *s, struct bufferevent *bev, short what)
-{
-    struct side *src = this_side(s, bev);
-    struct side *dst = other_side(s, bev);
-
-    if (what & BEV_EVENT_EOF) {
-        pump(s, src, dst); /* whatever arrived with the FIN */
-        src->eof = 1;
-        if (s->first_eof == NULL)
-            s->first_eof = src == &s->client ? "client_eof" : "upstream_eof";
-        if (src->paused) { /* no more reading: the pause ends with the stream */
-            src->paused = 0;
-            s->w->stats.reads_resumed++;
-        }
-        bufferevent_setwatermark(dst->bev, EV_WRITE, 0, 0);
-        shut_when_flushed(dst);
-        if (relay_done(s))
-            finalize(s, 200, s->first_eof);
-        return;
-    }
-    if (what & BEV_EVENT_ERROR) {
-        int err = EVUTIL_SOCKET_ERROR();
-        plr_log(PLR_LOG_DEBUG, "session %llu: %s error: %s", (unsigned long long)s->id,
-                src == &s->client ? "client" : "upstream", evutil_socket_error_to_string(err));
-        if (src == &s->upstream)
-            finalize(s, 502, "upstream_reset");
-        else
-            finalize(s, 200, "client_reset");
-    }
-}
-
-static void arm_idle(struct plr_session *s, uint64_t delay_ms)
-{
-    struct timeval tv = ms_to_tv(delay_ms);
-
-    evtimer_add(s->timer, &tv);
-}
-
-/* The idle deadline: close only when neither side moved a byte for idle_timeout. Reads stamp
- * last_activity_ms; writes (a slow reader still draining) show as a change in queued bytes. */
-static void on_idle_timer(evutil_socket_t fd, short what, void *arg)
-{
-    struct plr_session *s = arg;
-    uint64_t idle = s->route->cfg->idle_timeout_ms;
-    size_t pending = evbuffer_get_length(bufferevent_get_output(s->client.bev)) +
-                     evbuffer_get_length(bufferevent_get_output(s->upstream.bev));
-
-    if (pending != s->idle_pending) {
-        s->idle_pending = pending;
-        s->last_activity_ms = plr_now_ms();
-    }
-    uint64_t quiet = plr_now_ms() - s->last_activity_ms;
-    if (quiet >= idle)
-        finalize(s, 200, "idle_timeout");
-    else
-        arm_idle(s, idle - quiet);
-}
-
-static void start_relay(struct plr_session *s)
-{
-    const struct plr_route_config *rc = s->route->cfg;
-    int one = 1;
-
-    s->state = PLR_SESS_RELAYING;
-    s->connected_us = now_us();
-    s->last_activity_ms = plr_now_ms();
-    setsockopt(bufferevent_getfd(s->client.bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    setsockopt(bufferevent_getfd(s->upstream.bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    bufferevent_set_max_single_read(s->client.bev, rc->buffer_bytes);
-    bufferevent_set_max_single_read(s->upstream.bev, rc->buffer_bytes);
-    bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
-    bufferevent_enable(s->upstream.bev, EV_READ | EV_WRITE);
-    event_free(s->timer);
-    s->timer = NULL;
-    if (rc->idle_timeout_ms > 0) {
-        s->timer = evtimer_new(s->w->base, on_idle_timer, s);
-        if (s->timer == NULL) {
-            finalize(s, 500, "internal");
-            return;
-        }
-        arm_idle(s, rc->idle_timeout_ms);
-    }
-    plr_log(PLR_LOG_DEBUG, "session %llu: connected to %s (%s) after %u attempt(s)",
-            (unsigned long long)s->id, s->server->label, s->upstream_str, s->attempts);
+    plr_sess_finalize(s, status, reason);
 }
 
 /* ---- connecting ----------------------------------------------------------------------------- */
 
 static void try_next(struct plr_session *s);
+static void on_connect_timeout(struct plr_session *s);
+
+/* The bufferevent and timer callbacks of both sockets: dispatch on the state. */
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct plr_session *s = arg;
+
+    if (s->state == PLR_SESS_HANDSHAKE)
+        plr_sess_ingress_read(s);
+    else
+        plr_sess_relay_read(s, bev);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct plr_session *s = arg;
+
+    if (s->state == PLR_SESS_RELAYING)
+        plr_sess_relay_write(s, bev);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct plr_session *s = arg;
+
+    if (s->state == PLR_SESS_HANDSHAKE)
+        plr_sess_ingress_timeout(s);
+    else if (s->state == PLR_SESS_CONNECTING)
+        on_connect_timeout(s);
+    else
+        plr_sess_relay_idle(s);
+}
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct plr_session *s = arg;
 
     if (s->state == PLR_SESS_RELAYING) {
-        on_relay_event(s, bev, what);
+        plr_sess_relay_event(s, bev, what);
         return;
     }
     if (bev == s->client.bev) {
-        /* Reads are off while connecting: only a write error can land here. */
-        finalize(s, 200, "client_reset");
+        if (s->state == PLR_SESS_HANDSHAKE)
+            plr_sess_ingress_event(s, what);
+        else /* reads are off while connecting: only a write error can land here */
+            plr_sess_finalize(s, 200, "client_reset");
         return;
     }
     if (what & BEV_EVENT_CONNECTED) {
@@ -325,7 +170,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         plr_pool_mark_ok(s->server);
         s->charged = s->server;
         atomic_fetch_add_explicit(&s->charged->active, 1, memory_order_relaxed);
-        start_relay(s);
+        if (plr_sess_send_proxy(s) == 0) /* the header goes before any payload */
+            plr_sess_relay_start(s);
         return;
     }
     int err = EVUTIL_SOCKET_ERROR();
@@ -339,10 +185,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     try_next(s);
 }
 
-static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+static void on_connect_timeout(struct plr_session *s)
 {
-    struct plr_session *s = arg;
-
     plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) timed out after %llu ms",
             (unsigned long long)s->id, s->server->label, s->upstream_str,
             (unsigned long long)s->route->cfg->connect_timeout_ms);
@@ -359,7 +203,7 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
 {
     socklen_t len =
         addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    struct timeval tv = ms_to_tv(s->route->cfg->connect_timeout_ms);
+    struct timeval tv = plr_sess_tv(s->route->cfg->connect_timeout_ms);
 
     s->attempts++;
     plr_sockaddr_str((struct sockaddr *)addr, s->upstream_str, sizeof(s->upstream_str));
@@ -392,13 +236,14 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
 static void fail_connect(struct plr_session *s)
 {
     if (s->local_failure != NULL)
-        finalize(s, strcmp(s->local_failure, "fd_limit") == 0 ? 503 : 500, s->local_failure);
+        plr_sess_finalize(s, strcmp(s->local_failure, "fd_limit") == 0 ? 503 : 500,
+                          s->local_failure);
     else if (s->attempts == 0)
-        finalize(s, 502, "no_upstream");
+        plr_sess_finalize(s, 502, "no_upstream");
     else if (s->timed_out > 0 && s->refused == 0)
-        finalize(s, 504, "upstream_timeout");
+        plr_sess_finalize(s, 504, "upstream_timeout");
     else
-        finalize(s, 502, "upstream_refused");
+        plr_sess_finalize(s, 502, "upstream_refused");
 }
 
 /* Next address of the current server, else the next server, within connect_tries. */
@@ -450,7 +295,7 @@ void plr_session_start(struct plr_worker *w, struct plr_route_rt *route, int fd,
     s->route = route;
     s->id = w->next_session_id;
     w->next_session_id += w->rt->worker_count;
-    s->start_us = now_us();
+    s->start_us = plr_sess_now_us();
     if (peer_len > sizeof(s->client_addr))
         peer_len = sizeof(s->client_addr);
     memcpy(&s->client_addr, peer, peer_len);
@@ -464,14 +309,26 @@ void plr_session_start(struct plr_worker *w, struct plr_route_rt *route, int fd,
     s->client.bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (s->client.bev == NULL)
         close(fd);
-    s->timer = evtimer_new(w->base, on_connect_timeout, s);
+    s->timer = evtimer_new(w->base, on_timer, s);
     if (s->client.bev == NULL || s->timer == NULL) {
-        finalize(s, 500, "internal");
+        plr_sess_finalize(s, 500, "internal");
         return;
     }
     bufferevent_setcb(s->client.bev, on_read, on_write, on_event, s);
+    bufferevent_disable(s->client.bev, EV_READ); /* the ingress phase decides */
+    if (plr_sess_ingress_start(s) == 0)
+        plr_sess_connect(s);
+}
+
+void plr_sess_connect(struct plr_session *s)
+{
+    const struct sockaddr *client = (const struct sockaddr *)&s->client_addr;
+
+    s->state = PLR_SESS_CONNECTING;
     bufferevent_disable(s->client.bev, EV_READ); /* until the upstream is connected */
-    s->order_count = plr_pool_order(route->pool, (const struct sockaddr *)&s->client_addr,
-                                    plr_now_ms(), s->order, PLR_POOL_MAX_SERVERS);
+    if (s->pp != NULL && s->pp->has_addresses)
+        client = (const struct sockaddr *)&s->pp->src; /* source-hash on the real client */
+    s->order_count =
+        plr_pool_order(s->route->pool, client, plr_now_ms(), s->order, PLR_POOL_MAX_SERVERS);
     try_next(s);
 }

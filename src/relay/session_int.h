@@ -1,0 +1,96 @@
+/*
+ * session_int — the session struct and the calls between the session's files; private to
+ * session.c (life cycle, upstream connect), relay.c (the byte pump) and ingress.c (PROXY header,
+ * ACLs, per-source limits). Nothing outside those files includes it.
+ */
+#ifndef PLRELAY_SESSION_INT_H
+#define PLRELAY_SESSION_INT_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "plrelay/config.h"
+#include "plrelay/session.h"
+#include "plrelay/upstream.h"
+
+struct plr_pp_header;
+
+/* See the diagram in session.h. */
+enum plr_session_state {
+    PLR_SESS_HANDSHAKE = 0,  /* reading the PROXY header (handshake_timeout) */
+    PLR_SESS_CONNECTING = 1, /* trying upstream addresses; client reads disabled */
+    PLR_SESS_RELAYING = 2,   /* both sides connected, bytes flowing */
+};
+
+/* Per direction: what has happened to one side's socket. */
+struct plr_side {
+    struct bufferevent *bev;
+    unsigned eof : 1;    /* we read EOF from it */
+    unsigned shut : 1;   /* we sent it FIN (shutdown SHUT_WR) */
+    unsigned paused : 1; /* reading stopped because the other side's output is full */
+};
+
+struct plr_session {
+    struct plr_worker *w;
+    struct plr_route_rt *route;
+    struct plr_session *prev, *next; /* the worker's list */
+    uint64_t id;
+    enum plr_session_state state;
+    struct plr_side client, upstream;
+    struct event *timer; /* handshake or connect deadline, then the idle check */
+    char client_str[PLR_SOCKADDR_STRLEN];
+    struct sockaddr_storage client_addr; /* the peer that connected (the LB with PROXY) */
+    /* Ingress (ingress.c): what the PROXY header said; NULL without one. Owned. */
+    struct plr_pp_header *pp;
+    uint8_t *pp_tlvs; /* raw TLVs kept for send_proxy_tlvs = pass; owned */
+    size_t pp_tlvs_len;
+    int source_charged; /* counted in the route's per-source table */
+    const char *detail; /* human detail for the access log (rule, parser reason); static */
+    char detail_buf[160];
+    /* Upstream selection (session.c). */
+    size_t order[PLR_POOL_MAX_SERVERS];
+    size_t order_count, order_pos;
+    struct plr_upstream_server *server;  /* server of the current attempt */
+    struct plr_upstream_server *charged; /* server whose `active` we incremented */
+    struct plr_addrset *addrs;           /* addresses of `server` */
+    size_t addr_pos;
+    char upstream_str[PLR_SOCKADDR_STRLEN];
+    unsigned attempts, refused, timed_out;
+    const char *local_failure; /* "fd_limit" / "internal": our own shortage */
+    /* Relay accounting (relay.c). */
+    uint64_t bytes_in, bytes_out;
+    const char *first_eof; /* "client_eof" / "upstream_eof" */
+    uint64_t start_us, connected_us;
+    uint64_t last_activity_ms; /* last byte read from either side */
+    size_t idle_pending;       /* bytes queued for writing at the last idle check */
+};
+
+/* Status 0 marks a load-balancer probe: counted, logged at debug, no access-log line. */
+#define PLR_STATUS_PROBE 0
+
+/* session.c */
+void plr_sess_finalize(struct plr_session *s, int status, const char *reason);
+void plr_sess_connect(struct plr_session *s); /* choose and connect an upstream */
+uint64_t plr_sess_now_us(void);
+struct timeval plr_sess_tv(uint64_t ms);
+
+/* relay.c */
+void plr_sess_relay_start(struct plr_session *s);
+void plr_sess_relay_read(struct plr_session *s, struct bufferevent *bev);
+void plr_sess_relay_write(struct plr_session *s, struct bufferevent *bev);
+void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short what);
+void plr_sess_relay_idle(struct plr_session *s); /* the timer fired while relaying */
+
+/* ingress.c. ingress_start: 0 = admitted, connect now; 1 = waiting for the PROXY header
+ * (state HANDSHAKE, ingress_read goes on and connects); -1 = the session was finalized. */
+int plr_sess_ingress_start(struct plr_session *s);
+void plr_sess_ingress_read(struct plr_session *s);
+void plr_sess_ingress_event(struct plr_session *s, short what);
+void plr_sess_ingress_timeout(struct plr_session *s);
+void plr_sess_ingress_release(struct plr_session *s); /* from finalize */
+int plr_sess_send_proxy(struct plr_session *s);       /* after connect; -1 finalized */
+
+#endif
