@@ -41,6 +41,29 @@ enum plr_balance {
     PLR_BALANCE_SOURCE_HASH = 3, /* hash of the client address picks the first server */
 };
 
+/* Which PROXY protocol header a route's listener requires (never guessed). */
+enum plr_route_pp {
+    PLR_ROUTE_PP_OFF = 0, /* none: the first byte is payload */
+    PLR_ROUTE_PP_V1 = 1,  /* text header required */
+    PLR_ROUTE_PP_V2 = 2,  /* binary header required (what Alibaba's NLB sends) */
+    PLR_ROUTE_PP_ANY = 3, /* either, told apart by the first byte */
+};
+
+/* The header plrelay writes towards the upstream. */
+enum plr_send_proxy {
+    PLR_SEND_PROXY_OFF = 0, /* none */
+    PLR_SEND_PROXY_V1 = 1,  /* text header with the real client */
+    PLR_SEND_PROXY_V2 = 2,  /* binary header with the real client (and TLVs, see below) */
+};
+
+enum plr_send_tlvs {
+    PLR_SEND_TLVS_PASS = 0, /* v2: copy the received TLVs (incl. Alibaba 0xE1) */
+    PLR_SEND_TLVS_NONE = 1, /* v2: addresses only */
+};
+
+struct plr_acl_cidrs;
+struct plr_acl_ids;
+
 /* "host:port" as written in the file. A literal IPv4/IPv6 address is also kept parsed. */
 struct plr_hostport {
     char host[PLR_CONFIG_HOST_MAX]; /* name or literal, without IPv6 brackets */
@@ -64,6 +87,20 @@ struct plr_route_config {
     uint64_t idle_timeout_ms;    /* default 600000 (10 min); 0 = never */
     uint32_t max_connections;    /* default 1000; 0 = only the global limit */
     size_t buffer_bytes;         /* per-direction ceiling, default 65536, 4k..64m */
+    /* Ingress trust (lists owned; NULL = not configured). */
+    enum plr_route_pp proxy_protocol;      /* default off */
+    struct plr_acl_cidrs *trusted_proxies; /* peers allowed to send a header; NULL = any */
+    uint64_t handshake_timeout_ms;         /* deadline for all before connecting, default 5 s */
+    size_t proxy_max_header_bytes;         /* cap on a v2 header, default 4k, 16..65551 */
+    struct plr_acl_cidrs *allow_sources;   /* real client must match (NULL = all) */
+    struct plr_acl_cidrs *deny_sources;    /* real client must not match */
+    struct plr_acl_ids *allow_endpoints;   /* PrivateLink endpoint ids (0xE1 sub 0x02) */
+    struct plr_acl_ids *allow_vpcs;        /* VPC ids (0xE1 sub 0x01) */
+    struct plr_acl_ids *allow_endpoint_services; /* endpoint-service ids (0xE1 sub 0x03) */
+    uint32_t max_connections_per_source;         /* per real client address; 0 = no limit */
+    uint32_t accept_rate;                        /* new connections per second; 0 = off */
+    enum plr_send_proxy send_proxy;              /* header towards the upstream, default off */
+    enum plr_send_tlvs send_proxy_tlvs;          /* v2: pass the received TLVs (default) or none */
 };
 
 struct plr_config {

@@ -31,6 +31,7 @@
 #include "plrelay/hosts.h"
 
 #include "config_keys.h"
+#include "plrelay/acl.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024) /* larger config files are refused */
 
@@ -263,6 +264,30 @@ static void begin_route(struct parse *p, const char *name, size_t n)
     p->section = SEC_ROUTE;
 }
 
+static int key_line(const struct plr_config_key *table, const int *lines, const char *name);
+
+/* Keys that only mean something with a PROXY header: the ids come from v2 TLVs. */
+static void check_route_ingress(struct parse *p)
+{
+    static const char *const needs_header[] = {"trusted_proxies", "allow_endpoints", "allow_vpcs",
+                                               "allow_endpoint_services"};
+    const struct plr_route_config *rc = cur_route(p);
+
+    for (size_t i = 0; i < sizeof(needs_header) / sizeof(needs_header[0]); i++) {
+        int line = key_line(plr_config_route_keys, p->route_keys, needs_header[i]);
+        if (line == 0)
+            continue;
+        if (rc->proxy_protocol == PLR_ROUTE_PP_OFF)
+            add_error(p, line, "route \"%s\": %s needs proxy_protocol (v1, v2 or any)", rc->name,
+                      needs_header[i]);
+        else if (rc->proxy_protocol == PLR_ROUTE_PP_V1 && i > 0)
+            add_error(p, line,
+                      "route \"%s\": %s needs proxy_protocol = v2: PrivateLink ids travel in v2 "
+                      "TLVs, which v1 cannot carry",
+                      rc->name, needs_header[i]);
+    }
+}
+
 /* End of a section: a route must have had its required keys. */
 static void end_section(struct parse *p)
 {
@@ -278,6 +303,7 @@ static void end_section(struct parse *p)
                       cur_route(p)->name, k->name);
         }
     }
+    check_route_ingress(p);
 }
 
 /* A header line, "[...]" with optional blanks and a comment after the ']'. */
@@ -545,8 +571,15 @@ static void config_free(struct plr_config *cfg)
         return;
     }
     for (i = 0; i < cfg->route_count; i++) {
-        free(cfg->routes[i].listen);
-        free(cfg->routes[i].upstreams);
+        struct plr_route_config *rc = &cfg->routes[i];
+        free(rc->listen);
+        free(rc->upstreams);
+        plr_acl_cidrs_free(rc->trusted_proxies);
+        plr_acl_cidrs_free(rc->allow_sources);
+        plr_acl_cidrs_free(rc->deny_sources);
+        plr_acl_ids_free(rc->allow_endpoints);
+        plr_acl_ids_free(rc->allow_vpcs);
+        plr_acl_ids_free(rc->allow_endpoint_services);
     }
     free(cfg->routes);
     free(cfg);

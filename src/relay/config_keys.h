@@ -45,7 +45,7 @@ struct plr_config_key {
 /* Both tables end with an entry whose name is NULL; at most PLR_CONFIG_KEYS_MAX keys each. */
 extern const struct plr_config_key plr_config_global_keys[];
 extern const struct plr_config_key plr_config_route_keys[];
-#define PLR_CONFIG_KEYS_MAX 16
+#define PLR_CONFIG_KEYS_MAX 32
 
 /* Parse `value` as `key` says and store it into base (struct plr_config for [global] keys,
  * struct plr_route_config for route keys). Returns 0, or -1 with reason filled: the reason

@@ -21,6 +21,7 @@
 #include <sys/un.h>
 
 #include "config_keys.h"
+#include "plrelay/acl.h"
 
 #define MS_PER_DAY (24ull * 3600ull * 1000ull)
 #define DURATION_MAX_MS (30ull * MS_PER_DAY)         /* 30 days */
@@ -507,6 +508,53 @@ static int parse_upstreams(void *base, const char *value, char *reason, size_t r
                                           reason_len);
 }
 
+/* ---- ingress trust lists (parsed by the acl module) ---------------------------------------- */
+
+#define CIDR_PARSER(fn, field)                                                    \
+    static int fn(void *base, const char *value, char *reason, size_t reason_len) \
+    {                                                                             \
+        struct plr_route_config *rc = base;                                       \
+        return plr_acl_cidrs_parse(value, &rc->field, reason, reason_len);        \
+    }
+#define IDS_PARSER(fn, field, prefix)                                             \
+    static int fn(void *base, const char *value, char *reason, size_t reason_len) \
+    {                                                                             \
+        struct plr_route_config *rc = base;                                       \
+        return plr_acl_ids_parse(value, prefix, &rc->field, reason, reason_len);  \
+    }
+CIDR_PARSER(parse_trusted_proxies, trusted_proxies)
+CIDR_PARSER(parse_allow_sources, allow_sources)
+CIDR_PARSER(parse_deny_sources, deny_sources)
+IDS_PARSER(parse_allow_endpoints, allow_endpoints, "ep-")
+IDS_PARSER(parse_allow_vpcs, allow_vpcs, "vpc-")
+IDS_PARSER(parse_allow_endpoint_services, allow_endpoint_services, "epsrv-")
+
+/* "500/s", "0" or "off": new connections per second. */
+static int parse_accept_rate(void *base, const char *value, char *reason, size_t reason_len)
+{
+    struct plr_route_config *rc = base;
+    char number[32];
+    const char *slash = strchr(value, '/');
+    size_t n = slash != NULL ? (size_t)(slash - value) : strlen(value);
+    uint64_t v = 0;
+
+    if (strcmp(value, "off") == 0 || strcmp(value, "0") == 0) {
+        rc->accept_rate = 0;
+        return 0;
+    }
+    if (slash == NULL || strcmp(slash, "/s") != 0 || n == 0 || n >= sizeof(number)) {
+        snprintf(reason, reason_len, "accept_rate: \"%.40s\" is not a rate like 500/s (or off)",
+                 value);
+        return -1;
+    }
+    memcpy(number, value, n);
+    number[n] = '\0';
+    if (plr_config_parse_uint(number, 1, 1000000, &v, reason, reason_len) != 0)
+        return -1;
+    rc->accept_rate = (uint32_t)v;
+    return 0;
+}
+
 /* Table rows: KEY(name, kind, default as written in a file), then the field and the limits. */
 #define KEY(n, k, d) .name = n, .kind = PLR_KIND_##k, .def = d
 #define GF(f) .offset = offsetof(struct plr_config, f), .width = sizeof(((struct plr_config *)0)->f)
@@ -517,6 +565,9 @@ static int parse_upstreams(void *base, const char *value, char *reason, size_t r
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const modes[] = {"tcp", NULL};
 static const char *const balances[] = {"roundrobin", "leastconn", "failover", "source-hash", NULL};
+static const char *const pp_modes[] = {"off", "v1", "v2", "any", NULL};
+static const char *const send_modes[] = {"off", "v1", "v2", NULL};
+static const char *const tlv_modes[] = {"pass", "none", NULL};
 
 /* Defaults go through the same parsers as the file's values. */
 const struct plr_config_key plr_config_global_keys[] = {
@@ -543,12 +594,27 @@ const struct plr_config_key plr_config_route_keys[] = {
     {KEY("idle_timeout", DURATION, "10m"), RF(idle_timeout_ms)},
     {KEY("max_connections", UINT, "1000"), RF(max_connections), .lo = 0, .hi = 1000000},
     {KEY("buffer_size", SIZE, "64k"), RF(buffer_bytes), .lo = 4096, .hi = 64u * 1024 * 1024},
+    {KEY("proxy_protocol", WORD, "off"), RF(proxy_protocol), .words = pp_modes},
+    {KEY("trusted_proxies", CUSTOM, NULL), .parse = parse_trusted_proxies},
+    {KEY("handshake_timeout", DURATION, "5s"), RF(handshake_timeout_ms), .lo = 1},
+    {KEY("proxy_max_header", SIZE, "4k"), RF(proxy_max_header_bytes), .lo = 16, .hi = 65551},
+    {KEY("allow_sources", CUSTOM, NULL), .parse = parse_allow_sources},
+    {KEY("deny_sources", CUSTOM, NULL), .parse = parse_deny_sources},
+    {KEY("allow_endpoints", CUSTOM, NULL), .parse = parse_allow_endpoints},
+    {KEY("allow_vpcs", CUSTOM, NULL), .parse = parse_allow_vpcs},
+    {KEY("allow_endpoint_services", CUSTOM, NULL), .parse = parse_allow_endpoint_services},
+    {KEY("max_connections_per_source", UINT, "0"), RF(max_connections_per_source), .lo = 0,
+     .hi = 1000000},
+    {KEY("accept_rate", CUSTOM, "off"), .parse = parse_accept_rate},
+    {KEY("send_proxy", WORD, "off"), RF(send_proxy), .words = send_modes},
+    {KEY("send_proxy_tlvs", WORD, "pass"), RF(send_proxy_tlvs), .words = tlv_modes},
     {.name = NULL},
 };
 
 /* Enum fields are stored as 4-byte integers. */
 _Static_assert(sizeof(enum plr_log_level) == 4 && sizeof(enum plr_route_mode) == 4 &&
-                   sizeof(enum plr_balance) == 4,
+                   sizeof(enum plr_balance) == 4 && sizeof(enum plr_route_pp) == 4 &&
+                   sizeof(enum plr_send_proxy) == 4 && sizeof(enum plr_send_tlvs) == 4,
                "enum fields must be 4 bytes");
 
 static void store_uint(char *field, size_t width, uint64_t v)

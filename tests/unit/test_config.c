@@ -806,7 +806,7 @@ Test(config, unknown_keys_are_named)
 {
     expect_one_error("[global]\nfoo = 1\n" ROUTE_A, 2, "unknown key \"foo\" in [global]");
     expect_one_error(ROUTE_A "Listen = 127.0.0.1:1\n", 4, "unknown key \"Listen\" in [route a]");
-    expect_one_error(ROUTE_A "proxy_protocol = v2\n", 4, "unknown key \"proxy_protocol\"");
+    expect_one_error(ROUTE_A "proxy_protokol = v2\n", 4, "unknown key \"proxy_protokol\"");
 }
 
 Test(config, duplicate_key_names_the_first_line)
