@@ -28,6 +28,15 @@ struct plr_access_record {
     double duration_ms;        /* accept → end */
     int status;                /* 200 400 403 500 502 503 504 */
     const char *reason;        /* termination reason, e.g. "client_eof", "upstream_timeout" */
+    /* Ingress (PROXY protocol); NULL / 0 when absent. Ids are raw bytes, escaped on output. */
+    const char *real_client; /* "ip:port" from the PROXY header, else the client */
+    const uint8_t *vpc_id;
+    size_t vpc_id_len;
+    const uint8_t *endpoint_id;
+    size_t endpoint_id_len;
+    const uint8_t *endpoint_service_id;
+    size_t endpoint_service_id_len;
+    const char *detail; /* human detail: the rule that denied, the header defect */
 };
 
 /* "stderr", "off" or a path (created 0640, appended). NULL with err filled on failure. */

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "plrelay/config.h"
 
@@ -33,5 +34,8 @@ void plr_log_timestamp(char *buf, size_t buf_len);
 /* Append `s` JSON-escaped (no quotes added) to dst[*pos..cap); never overflows, always
  * NUL-terminates; bytes that are not printable ASCII become \u00XX. */
 void plr_log_json_escape(char *dst, size_t cap, size_t *pos, const char *s);
+
+/* The same for len raw bytes, which may contain NUL (PROXY protocol TLV ids). */
+void plr_log_json_escape_bytes(char *dst, size_t cap, size_t *pos, const uint8_t *s, size_t len);
 
 #endif

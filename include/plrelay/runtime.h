@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "plrelay/config.h"
+#include "plrelay/limits.h"
 
 struct event;
 struct event_base;
@@ -41,6 +42,9 @@ enum plr_exit {
 struct plr_route_rt {
     const struct plr_route_config *cfg; /* borrowed from the snapshot */
     struct plr_pool *pool;              /* owned */
+    struct plr_sources *sources;        /* per-source counts; NULL when unlimited; owned */
+    struct plr_rate rate;               /* accept_rate token bucket */
+    int rate_ready;                     /* rate was initialised (cleanup needed) */
     atomic_uint active;                 /* live sessions of this route, all workers */
 };
 
@@ -50,7 +54,11 @@ struct plr_worker_stats {
     uint64_t refused_limit; /* closed at once by max_connections */
     uint64_t accept_paused; /* times accepting paused for lack of file descriptors */
     uint64_t reads_paused;  /* backpressure: reads stopped because the peer was full */
-    uint64_t reads_resumed; /* ... and started again */
+    uint64_t reads_resumed; /* ... and started again (or ended with the session) */
+    uint64_t refused_rate;  /* closed at once by accept_rate */
+    uint64_t denied;        /* refused by an ACL (403) */
+    uint64_t proxy_errors;  /* bad, missing or truncated PROXY headers (400) */
+    uint64_t probes;        /* load-balancer health checks (no access-log line) */
 };
 
 /* Commands another thread may post to a worker (bit flags). */

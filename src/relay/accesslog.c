@@ -72,6 +72,16 @@ static void put_str_field(char *buf, size_t cap, size_t *pos, const char *key, c
     put_raw(buf, cap, pos, "\"");
 }
 
+static void put_bytes_field(char *buf, size_t cap, size_t *pos, const char *key, const uint8_t *val,
+                            size_t len)
+{
+    put_raw(buf, cap, pos, key);
+    put_raw(buf, cap, pos, "\"");
+    if (val != NULL)
+        plr_log_json_escape_bytes(buf, cap, pos, val, len);
+    put_raw(buf, cap, pos, "\"");
+}
+
 size_t plr_accesslog_format(const struct plr_access_record *rec, char *buf, size_t buf_len)
 {
     char ts[40], num[160];
@@ -91,6 +101,14 @@ size_t plr_accesslog_format(const struct plr_access_record *rec, char *buf, size
              rec->connect_ms, rec->duration_ms, rec->status);
     put_raw(buf, buf_len, &pos, num);
     put_str_field(buf, buf_len, &pos, ",\"reason\":", rec->reason);
+    put_str_field(buf, buf_len, &pos,
+                  ",\"real_client\":", rec->real_client != NULL ? rec->real_client : rec->client);
+    put_bytes_field(buf, buf_len, &pos, ",\"vpc_id\":", rec->vpc_id, rec->vpc_id_len);
+    put_bytes_field(buf, buf_len, &pos, ",\"endpoint_id\":", rec->endpoint_id,
+                    rec->endpoint_id_len);
+    put_bytes_field(buf, buf_len, &pos, ",\"endpoint_service_id\":", rec->endpoint_service_id,
+                    rec->endpoint_service_id_len);
+    put_str_field(buf, buf_len, &pos, ",\"detail\":", rec->detail != NULL ? rec->detail : "");
     put_raw(buf, buf_len, &pos, "}\n");
     if (buf[pos - 1] != '\n') { /* truncated: still end the line */
         buf[pos - 1] = '\n';

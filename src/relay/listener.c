@@ -79,7 +79,8 @@ static void refuse(struct plr_listener *l, int fd, const struct sockaddr *peer, 
     };
 
     close(fd);
-    l->w->stats.refused_limit++;
+    if (strcmp(reason, "limit_rate") != 0)
+        l->w->stats.refused_limit++;
     plr_accesslog_write(l->w->rt->access_log, &rec);
     plr_log(PLR_LOG_DEBUG, "route %s: %s refused: %s", l->route->cfg->name, client, reason);
 }
@@ -92,6 +93,11 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     uint32_t route_max = l->route->cfg->max_connections;
 
     l->w->stats.accepted++;
+    if (!plr_rate_take(&l->route->rate, plr_now_ms())) {
+        l->w->stats.refused_rate++;
+        refuse(l, fd, peer, "limit_rate");
+        return;
+    }
     if (atomic_fetch_add_explicit(&rt->active, 1, memory_order_relaxed) >=
         rt->cfg->max_connections) {
         atomic_fetch_sub_explicit(&rt->active, 1, memory_order_relaxed);

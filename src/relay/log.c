@@ -91,15 +91,15 @@ void plr_log(enum plr_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void plr_log_json_escape(char *dst, size_t cap, size_t *pos, const char *s)
+void plr_log_json_escape_bytes(char *dst, size_t cap, size_t *pos, const uint8_t *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t p = *pos;
 
     if (cap == 0)
         return;
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
         char esc[7];
         size_t n;
 
@@ -123,6 +123,11 @@ void plr_log_json_escape(char *dst, size_t cap, size_t *pos, const char *s)
     }
     dst[p < cap ? p : cap - 1] = '\0';
     *pos = p;
+}
+
+void plr_log_json_escape(char *dst, size_t cap, size_t *pos, const char *s)
+{
+    plr_log_json_escape_bytes(dst, cap, pos, (const uint8_t *)s, strlen(s));
 }
 
 /* libevent (and evdns) messages go through our log with our format, never raw to stderr. */

@@ -315,9 +315,13 @@ static int setup(struct plr_runtime *rt, char *err, size_t err_len)
         return -1;
     }
     for (size_t r = 0; r < cfg->route_count; r++) {
+        int failed = 0;
         rt->routes[r].cfg = &cfg->routes[r];
+        plr_rate_init(&rt->routes[r].rate, cfg->routes[r].accept_rate, plr_now_ms());
+        rt->routes[r].rate_ready = 1;
         rt->routes[r].pool = plr_pool_new(&cfg->routes[r], rt->resolver);
-        if (rt->routes[r].pool == NULL) {
+        rt->routes[r].sources = plr_sources_new(cfg->routes[r].max_connections_per_source, &failed);
+        if (rt->routes[r].pool == NULL || failed) {
             snprintf(err, err_len, "out of memory");
             return -1;
         }
@@ -353,8 +357,12 @@ static void teardown(struct plr_runtime *rt)
     if (rt->worker_exit_event != NULL)
         event_free(rt->worker_exit_event);
     /* Pools read resolver names: free them first, then the resolver, then its loop. */
-    for (size_t r = 0; rt->routes != NULL && r < rt->cfg->route_count; r++)
+    for (size_t r = 0; rt->routes != NULL && r < rt->cfg->route_count; r++) {
         plr_pool_free(rt->routes[r].pool);
+        plr_sources_free(rt->routes[r].sources);
+        if (rt->routes[r].rate_ready)
+            plr_rate_cleanup(&rt->routes[r].rate);
+    }
     free(rt->routes);
     plr_resolver_free(rt->resolver);
     if (rt->main_base != NULL)
@@ -374,11 +382,18 @@ static void log_totals(const struct plr_runtime *rt)
         sum.accept_paused += st->accept_paused;
         sum.reads_paused += st->reads_paused;
         sum.reads_resumed += st->reads_resumed;
+        sum.refused_rate += st->refused_rate;
+        sum.denied += st->denied;
+        sum.proxy_errors += st->proxy_errors;
+        sum.probes += st->probes;
     }
     plr_log(PLR_LOG_INFO,
-            "stopped: %llu connection(s) accepted, %llu refused by limits, accept paused %llu "
+            "stopped: %llu connection(s) accepted, %llu refused by limits, %llu by accept_rate, "
+            "%llu denied, %llu bad PROXY header(s), %llu probe(s), accept paused %llu "
             "time(s), reads paused %llu / resumed %llu",
             (unsigned long long)sum.accepted, (unsigned long long)sum.refused_limit,
+            (unsigned long long)sum.refused_rate, (unsigned long long)sum.denied,
+            (unsigned long long)sum.proxy_errors, (unsigned long long)sum.probes,
             (unsigned long long)sum.accept_paused, (unsigned long long)sum.reads_paused,
             (unsigned long long)sum.reads_resumed);
 }
