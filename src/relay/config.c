@@ -269,22 +269,30 @@ static int key_line(const struct plr_config_key *table, const int *lines, const 
 /* Keys that only mean something with a PROXY header: the ids come from v2 TLVs. */
 static void check_route_ingress(struct parse *p)
 {
-    static const char *const needs_header[] = {"trusted_proxies", "allow_endpoints", "allow_vpcs",
-                                               "allow_endpoint_services"};
     const struct plr_route_config *rc = cur_route(p);
+    const struct {
+        const char *key;
+        int set;
+        int needs_v2; /* the value comes from a v2 TLV */
+    } keys[] = {
+        {"trusted_proxies", rc->trusted_proxies != NULL, 0},
+        {"allow_endpoints", rc->allow_endpoints != NULL, 1},
+        {"allow_vpcs", rc->allow_vpcs != NULL, 1},
+        {"allow_endpoint_services", rc->allow_endpoint_services != NULL, 1},
+    };
 
-    for (size_t i = 0; i < sizeof(needs_header) / sizeof(needs_header[0]); i++) {
-        int line = key_line(plr_config_route_keys, p->route_keys, needs_header[i]);
-        if (line == 0)
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        int line = key_line(plr_config_route_keys, p->route_keys, keys[i].key);
+        if (!keys[i].set)
             continue;
         if (rc->proxy_protocol == PLR_ROUTE_PP_OFF)
             add_error(p, line, "route \"%s\": %s needs proxy_protocol (v1, v2 or any)", rc->name,
-                      needs_header[i]);
-        else if (rc->proxy_protocol == PLR_ROUTE_PP_V1 && i > 0)
+                      keys[i].key);
+        else if (rc->proxy_protocol == PLR_ROUTE_PP_V1 && keys[i].needs_v2)
             add_error(p, line,
-                      "route \"%s\": %s needs proxy_protocol = v2: PrivateLink ids travel in v2 "
-                      "TLVs, which v1 cannot carry",
-                      rc->name, needs_header[i]);
+                      "route \"%s\": %s needs proxy_protocol = v2 or any: PrivateLink ids travel "
+                      "in v2 TLVs, which v1 cannot carry",
+                      rc->name, keys[i].key);
     }
 }
 

@@ -510,16 +510,21 @@ static int parse_upstreams(void *base, const char *value, char *reason, size_t r
 
 /* ---- ingress trust lists (parsed by the acl module) ---------------------------------------- */
 
+/* An empty value means "not configured" (the set stays NULL). */
 #define CIDR_PARSER(fn, field)                                                    \
     static int fn(void *base, const char *value, char *reason, size_t reason_len) \
     {                                                                             \
         struct plr_route_config *rc = base;                                       \
+        if (value[0] == '\0')                                                     \
+            return 0;                                                             \
         return plr_acl_cidrs_parse(value, &rc->field, reason, reason_len);        \
     }
 #define IDS_PARSER(fn, field, prefix)                                             \
     static int fn(void *base, const char *value, char *reason, size_t reason_len) \
     {                                                                             \
         struct plr_route_config *rc = base;                                       \
+        if (value[0] == '\0')                                                     \
+            return 0;                                                             \
         return plr_acl_ids_parse(value, prefix, &rc->field, reason, reason_len);  \
     }
 CIDR_PARSER(parse_trusted_proxies, trusted_proxies)
@@ -595,14 +600,17 @@ const struct plr_config_key plr_config_route_keys[] = {
     {KEY("max_connections", UINT, "1000"), RF(max_connections), .lo = 0, .hi = 1000000},
     {KEY("buffer_size", SIZE, "64k"), RF(buffer_bytes), .lo = 4096, .hi = 64u * 1024 * 1024},
     {KEY("proxy_protocol", WORD, "off"), RF(proxy_protocol), .words = pp_modes},
-    {KEY("trusted_proxies", CUSTOM, NULL), .parse = parse_trusted_proxies},
+    {KEY("trusted_proxies", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK,
+     .parse = parse_trusted_proxies},
     {KEY("handshake_timeout", DURATION, "5s"), RF(handshake_timeout_ms), .lo = 1},
     {KEY("proxy_max_header", SIZE, "4k"), RF(proxy_max_header_bytes), .lo = 16, .hi = 65551},
-    {KEY("allow_sources", CUSTOM, NULL), .parse = parse_allow_sources},
-    {KEY("deny_sources", CUSTOM, NULL), .parse = parse_deny_sources},
-    {KEY("allow_endpoints", CUSTOM, NULL), .parse = parse_allow_endpoints},
-    {KEY("allow_vpcs", CUSTOM, NULL), .parse = parse_allow_vpcs},
-    {KEY("allow_endpoint_services", CUSTOM, NULL), .parse = parse_allow_endpoint_services},
+    {KEY("allow_sources", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK, .parse = parse_allow_sources},
+    {KEY("deny_sources", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK, .parse = parse_deny_sources},
+    {KEY("allow_endpoints", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK,
+     .parse = parse_allow_endpoints},
+    {KEY("allow_vpcs", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK, .parse = parse_allow_vpcs},
+    {KEY("allow_endpoint_services", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK,
+     .parse = parse_allow_endpoint_services},
     {KEY("max_connections_per_source", UINT, "0"), RF(max_connections_per_source), .lo = 0,
      .hi = 1000000},
     {KEY("accept_rate", CUSTOM, "off"), .parse = parse_accept_rate},
