@@ -61,6 +61,17 @@ void plr_resolver_start(struct plr_resolver *res, plr_resolver_ready_cb cb, void
  * Thread-safe; never blocks on the network. */
 struct plr_addrset *plr_resolver_name_get(struct plr_resolver_name *name);
 
+/* Set up another evdns base (a worker's, for forward-proxy lookups) the way the resolver's is:
+ * cfg's dns_servers or /etc/resolv.conf, timeouts and attempts. warn: log an unusable
+ * resolv.conf. 0, or -1 with err filled. */
+struct evdns_base;
+int plr_resolver_configure_dns(struct evdns_base *dns, const struct plr_config *cfg, int warn,
+                               char *err, size_t err_len);
+
+/* The hosts-file table (immutable; NULL without hosts_file), readable from any thread. */
+struct plr_hosts;
+const struct plr_hosts *plr_resolver_hosts(const struct plr_resolver *res);
+
 /* The name as watched. */
 const char *plr_resolver_name_host(const struct plr_resolver_name *name);
 

@@ -19,6 +19,7 @@
 
 #include "plrelay/hosts.h"
 #include "plrelay/log.h"
+#include "plrelay/lookup.h"
 
 #define DNS_TIMEOUT_SECONDS "2"
 #define DNS_ATTEMPTS "2"
@@ -29,14 +30,9 @@ struct plr_resolver_name {
     pthread_mutex_t lock;        /* guards `current` */
     struct plr_addrset *current; /* published answer, NULL when none */
     struct event *refresh;       /* fires when the answer's TTL ran out */
-    int pending;                 /* queries of this round still outstanding */
     int first_done;              /* the first round has finished */
     int failed_logged;           /* a failure was logged since the last success */
-    /* Answers gathered during one round. */
-    struct sockaddr_storage round[PLR_ADDRSET_MAX];
-    size_t round_count;
-    int round_ttl;   /* smallest TTL seen this round, seconds; -1 none */
-    int round_error; /* last evdns error code this round */
+    struct plr_lookup *lookup;   /* the round in flight, NULL between rounds */
     struct plr_resolver_name *next;
 };
 
@@ -47,6 +43,7 @@ struct plr_resolver {
     uint64_t ttl_min_ms;
     uint64_t ttl_max_ms;
     struct plr_resolver_name *names;
+    struct plr_lookup *lookups;   /* rounds in flight (freed after the evdns base) */
     size_t waiting_first; /* names whose first round has not finished */
     plr_resolver_ready_cb ready_cb;
     void *ready_arg;
@@ -134,27 +131,29 @@ static uint64_t clamp_ttl(const struct plr_resolver *res, int ttl_seconds)
     return ms;
 }
 
-/* Both queries of a round have answered: publish, log, and plan the next round. */
-static void round_finished(struct plr_resolver_name *name)
+/* A round's lookup answered: publish, log, and plan the next round. */
+static void on_round(const struct plr_lookup_result *r, void *arg)
 {
+    struct plr_resolver_name *name = arg;
     struct plr_resolver *res = name->res;
 
-    if (name->round_count > 0) {
-        struct plr_addrset *set = plr_addrset_new(name->round, name->round_count);
+    name->lookup = NULL;
+    if (r->count > 0) {
+        size_t n = r->count < PLR_ADDRSET_MAX ? r->count : PLR_ADDRSET_MAX;
+        struct plr_addrset *set = plr_addrset_new(r->addrs, n);
         if (set != NULL) {
             publish(name, set);
             if (name->failed_logged || !name->first_done)
                 plr_log(PLR_LOG_INFO, "dns: %s resolved to %zu address(es), refresh in %llu ms",
-                        name->host, name->round_count,
-                        (unsigned long long)clamp_ttl(res, name->round_ttl));
+                        name->host, n, (unsigned long long)clamp_ttl(res, r->ttl_s));
             name->failed_logged = 0;
         }
-        schedule_refresh(name, clamp_ttl(res, name->round_ttl));
+        schedule_refresh(name, clamp_ttl(res, r->ttl_s));
     } else {
         struct plr_addrset *cur = plr_resolver_name_get(name);
         if (!name->failed_logged)
             plr_log(PLR_LOG_WARN, "dns: %s could not be resolved (%s)%s", name->host,
-                    evdns_err_to_string(name->round_error),
+                    plr_lookup_error_str(r->error),
                     cur != NULL ? "; keeping the previous answer" : "; upstream skipped");
         name->failed_logged = 1;
         plr_addrset_release(cur);
@@ -163,64 +162,14 @@ static void round_finished(struct plr_resolver_name *name)
     first_round_done(name);
 }
 
-static void add_answer(struct plr_resolver_name *name, char type, int count, int ttl,
-                       const void *addresses)
-{
-    for (int i = 0; i < count && name->round_count < PLR_ADDRSET_MAX; i++) {
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof(ss));
-        if (type == DNS_IPv4_A) {
-            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-            sin->sin_family = AF_INET;
-            memcpy(&sin->sin_addr, (const uint8_t *)addresses + 4 * (size_t)i, 4);
-        } else if (type == DNS_IPv6_AAAA) {
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-            sin6->sin6_family = AF_INET6;
-            memcpy(&sin6->sin6_addr, (const uint8_t *)addresses + 16 * (size_t)i, 16);
-        } else {
-            return;
-        }
-        name->round[name->round_count++] = ss;
-    }
-    if (count > 0 && (name->round_ttl < 0 || ttl < name->round_ttl))
-        name->round_ttl = ttl;
-}
-
-static void query_done(struct plr_resolver_name *name, int result, char type, int count, int ttl,
-                       void *addresses)
-{
-    if (result == DNS_ERR_NONE)
-        add_answer(name, type, count, ttl, addresses);
-    else
-        name->round_error = result;
-    if (--name->pending == 0)
-        round_finished(name);
-}
-
-static void on_a(int result, char type, int count, int ttl, void *addresses, void *arg)
-{
-    query_done(arg, result, type, count, ttl, addresses);
-}
-
-static void on_aaaa(int result, char type, int count, int ttl, void *addresses, void *arg)
-{
-    query_done(arg, result, type, count, ttl, addresses);
-}
-
 static void start_round(struct plr_resolver_name *name)
 {
-    struct evdns_base *dns = name->res->dns;
-
-    name->round_count = 0;
-    name->round_ttl = -1;
-    name->round_error = DNS_ERR_NONE;
-    name->pending = 2;
-    /* Both queries are counted before either is issued: an answer may come back at once.
-     * Requests are not kept: evdns owns them and evdns_base_free(…, 0) drops them silently. */
-    if (evdns_base_resolve_ipv4(dns, name->host, DNS_QUERY_NO_SEARCH, on_a, name) == NULL)
-        query_done(name, DNS_ERR_UNKNOWN, DNS_IPv4_A, 0, 0, NULL);
-    if (evdns_base_resolve_ipv6(dns, name->host, DNS_QUERY_NO_SEARCH, on_aaaa, name) == NULL)
-        query_done(name, DNS_ERR_UNKNOWN, DNS_IPv6_AAAA, 0, 0, NULL);
+    name->lookup = plr_lookup_start(name->res->dns, &name->res->lookups, name->host, on_round,
+                                    name);
+    if (name->lookup == NULL) {
+        struct plr_lookup_result failed = {.error = DNS_ERR_UNKNOWN, .ttl_s = -1};
+        on_round(&failed, name);
+    }
 }
 
 static void on_refresh(evutil_socket_t fd, short what, void *arg)
@@ -249,27 +198,32 @@ static int resolve_from_hosts(struct plr_resolver_name *name)
     return 1;
 }
 
-static int configure_servers(struct plr_resolver *res, const struct plr_config *cfg, char *err,
-                             size_t err_len)
+int plr_resolver_configure_dns(struct evdns_base *dns, const struct plr_config *cfg, int warn,
+                               char *err, size_t err_len)
 {
     if (cfg->dns_server_count == 0) {
-        int rc = evdns_base_resolv_conf_parse(res->dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
-        if (rc != 0)
+        int rc = evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
+        if (rc != 0 && warn)
             plr_log(PLR_LOG_WARN,
                     "dns: cannot use /etc/resolv.conf (evdns error %d); "
                     "names outside the hosts file will not resolve",
                     rc);
     }
     for (size_t i = 0; i < cfg->dns_server_count; i++) {
-        if (evdns_base_nameserver_ip_add(res->dns, cfg->dns_servers[i]) != 0) {
+        if (evdns_base_nameserver_ip_add(dns, cfg->dns_servers[i]) != 0) {
             snprintf(err, err_len, "dns_servers: cannot use \"%s\"", cfg->dns_servers[i]);
             return -1;
         }
     }
-    evdns_base_set_option(res->dns, "timeout:", DNS_TIMEOUT_SECONDS);
-    evdns_base_set_option(res->dns, "attempts:", DNS_ATTEMPTS);
-    evdns_base_set_option(res->dns, "randomize-case:", "0");
+    evdns_base_set_option(dns, "timeout:", DNS_TIMEOUT_SECONDS);
+    evdns_base_set_option(dns, "attempts:", DNS_ATTEMPTS);
+    evdns_base_set_option(dns, "randomize-case:", "0");
     return 0;
+}
+
+const struct plr_hosts *plr_resolver_hosts(const struct plr_resolver *res)
+{
+    return res->hosts;
 }
 
 struct plr_resolver *plr_resolver_new(struct event_base *base, const struct plr_config *cfg,
@@ -295,7 +249,7 @@ struct plr_resolver *plr_resolver_new(struct event_base *base, const struct plr_
         snprintf(err, err_len, "cannot create the DNS resolver");
         goto fail;
     }
-    if (configure_servers(res, cfg, err, err_len) == -1)
+    if (plr_resolver_configure_dns(res->dns, cfg, 1, err, err_len) == -1)
         goto fail;
     return res;
 fail:
@@ -350,6 +304,7 @@ void plr_resolver_free(struct plr_resolver *res)
     /* Free the evdns base first without failing requests: no callback may run afterwards. */
     if (res->dns != NULL)
         evdns_base_free(res->dns, 0);
+    plr_lookup_free_all(&res->lookups);
     for (name = res->names; name != NULL; name = next) {
         next = name->next;
         event_free(name->refresh);
