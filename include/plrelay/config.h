@@ -31,7 +31,9 @@ enum plr_log_level {
 };
 
 enum plr_route_mode {
-    PLR_MODE_TCP = 0, /* layer-4 relay to an upstream pool */
+    PLR_MODE_TCP = 0,     /* layer-4 relay to an upstream pool */
+    PLR_MODE_CONNECT = 1, /* HTTP forward proxy: CONNECT tunnels and absolute-form requests to
+                             allowlisted destinations, behind the address guard */
 };
 
 enum plr_balance {
@@ -62,6 +64,7 @@ enum plr_send_tlvs {
 };
 
 struct plr_acl_cidrs;
+struct plr_acl_dest;
 struct plr_acl_ids;
 
 /* "host:port" as written in the file. A literal IPv4/IPv6 address is also kept parsed. */
@@ -101,6 +104,10 @@ struct plr_route_config {
     uint32_t accept_rate;                        /* new connections per second; 0 = off */
     enum plr_send_proxy send_proxy;              /* header towards the upstream, default off */
     enum plr_send_tlvs send_proxy_tlvs;          /* v2: pass the received TLVs (default) or none */
+    /* mode = connect (owned; required there, refused in other modes). */
+    struct plr_acl_dest *allow_destinations;         /* host:port, *.suffix:port, CIDR:port */
+    struct plr_acl_dest *allow_private_destinations; /* holes in the address guard */
+    size_t max_header_bytes;                         /* request head limit, default 8k */
 };
 
 struct plr_config {

@@ -296,6 +296,39 @@ static void check_route_ingress(struct parse *p)
     }
 }
 
+/* What each mode needs, and keys that would be silently ignored in it. */
+static void check_route_mode(struct parse *p)
+{
+    const struct plr_route_config *rc = cur_route(p);
+    int up = key_line(plr_config_route_keys, p->route_keys, "upstreams");
+    int dest = key_line(plr_config_route_keys, p->route_keys, "allow_destinations");
+    int priv = key_line(plr_config_route_keys, p->route_keys, "allow_private_destinations");
+
+    if (rc->mode == PLR_MODE_TCP) {
+        if (up == 0)
+            add_error(p, p->section_line, "route \"%s\": missing required key \"upstreams\"",
+                      rc->name);
+        if (dest != 0 || priv != 0)
+            add_error(p, dest != 0 ? dest : priv,
+                      "route \"%s\": allow_destinations and allow_private_destinations are for "
+                      "mode = connect",
+                      rc->name);
+        return;
+    }
+    if (up != 0)
+        add_error(p, up,
+                  "route \"%s\": upstreams is not used in mode = connect (destinations come from "
+                  "the requests; list them in allow_destinations)",
+                  rc->name);
+    if (dest == 0)
+        add_error(p, p->section_line,
+                  "route \"%s\": mode = connect needs allow_destinations (deny by default)",
+                  rc->name);
+    if (rc->send_proxy != PLR_SEND_PROXY_OFF)
+        add_error(p, key_line(plr_config_route_keys, p->route_keys, "send_proxy"),
+                  "route \"%s\": send_proxy is not supported in mode = connect", rc->name);
+}
+
 /* End of a section: a route must have had its required keys. */
 static void end_section(struct parse *p)
 {
@@ -312,6 +345,7 @@ static void end_section(struct parse *p)
         }
     }
     check_route_ingress(p);
+    check_route_mode(p);
 }
 
 /* A header line, "[...]" with optional blanks and a comment after the ']'. */
@@ -588,6 +622,8 @@ static void config_free(struct plr_config *cfg)
         plr_acl_ids_free(rc->allow_endpoints);
         plr_acl_ids_free(rc->allow_vpcs);
         plr_acl_ids_free(rc->allow_endpoint_services);
+        plr_acl_dest_free(rc->allow_destinations);
+        plr_acl_dest_free(rc->allow_private_destinations);
     }
     free(cfg->routes);
     free(cfg);

@@ -534,6 +534,23 @@ IDS_PARSER(parse_allow_endpoints, allow_endpoints, "ep-")
 IDS_PARSER(parse_allow_vpcs, allow_vpcs, "vpc-")
 IDS_PARSER(parse_allow_endpoint_services, allow_endpoint_services, "epsrv-")
 
+static int parse_allow_destinations(void *base, const char *value, char *reason,
+                                    size_t reason_len)
+{
+    struct plr_route_config *rc = base;
+
+    return plr_acl_dest_parse(value, &rc->allow_destinations, reason, reason_len);
+}
+
+static int parse_allow_private(void *base, const char *value, char *reason, size_t reason_len)
+{
+    struct plr_route_config *rc = base;
+
+    if (value[0] == '\0')
+        return 0;
+    return plr_acl_exceptions_parse(value, &rc->allow_private_destinations, reason, reason_len);
+}
+
 /* "500/s", "0" or "off": new connections per second. */
 static int parse_accept_rate(void *base, const char *value, char *reason, size_t reason_len)
 {
@@ -568,7 +585,7 @@ static int parse_accept_rate(void *base, const char *value, char *reason, size_t
     .width = sizeof(((struct plr_route_config *)0)->f)
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
-static const char *const modes[] = {"tcp", NULL};
+static const char *const modes[] = {"tcp", "connect", NULL};
 static const char *const balances[] = {"roundrobin", "leastconn", "failover", "source-hash", NULL};
 static const char *const pp_modes[] = {"off", "v1", "v2", "any", NULL};
 static const char *const send_modes[] = {"off", "v1", "v2", NULL};
@@ -592,7 +609,7 @@ const struct plr_config_key plr_config_route_keys[] = {
     {KEY("mode", WORD, "tcp"), RF(mode), .words = modes},
     {KEY("listen", CUSTOM, NULL), .flags = PLR_KEY_REQUIRED | PLR_KEY_LISTEN,
      .parse = parse_listen},
-    {KEY("upstreams", CUSTOM, NULL), .flags = PLR_KEY_REQUIRED, .parse = parse_upstreams},
+    {KEY("upstreams", CUSTOM, NULL), .parse = parse_upstreams}, /* required for tcp */
     {KEY("balance", WORD, "roundrobin"), RF(balance), .words = balances},
     {KEY("connect_timeout", DURATION, "3s"), RF(connect_timeout_ms), .lo = 1},
     {KEY("connect_tries", UINT, "3"), RF(connect_tries), .lo = 1, .hi = 32},
@@ -616,6 +633,10 @@ const struct plr_config_key plr_config_route_keys[] = {
     {KEY("accept_rate", CUSTOM, "off"), .parse = parse_accept_rate},
     {KEY("send_proxy", WORD, "off"), RF(send_proxy), .words = send_modes},
     {KEY("send_proxy_tlvs", WORD, "pass"), RF(send_proxy_tlvs), .words = tlv_modes},
+    {KEY("allow_destinations", CUSTOM, NULL), .parse = parse_allow_destinations},
+    {KEY("allow_private_destinations", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK,
+     .parse = parse_allow_private},
+    {KEY("max_header_bytes", SIZE, "8k"), RF(max_header_bytes), .lo = 1024, .hi = 65536},
     {.name = NULL},
 };
 

@@ -929,7 +929,7 @@ Test(config, rejects_out_of_range_values)
         {"drain_timeout = 30", NULL, "drain_timeout: \"30\" has no unit"},
         {"dns_ttl_min = 1d", NULL, "dns_ttl_min: \"1d\" is not a duration"},
         {"dns_ttl_max = 99999999999h", NULL, "longer than 30 days"},
-        {NULL, "mode = http", "route \"a\": mode: unknown mode \"http\" (use tcp)"},
+        {NULL, "mode = http", "route \"a\": mode: unknown mode \"http\" (use tcp or connect)"},
         {NULL, "mode = TCP", "unknown mode"},
         {NULL, "balance = random",
          "unknown balance \"random\" (use roundrobin, leastconn, failover or source-hash)"},
