@@ -47,6 +47,8 @@ static int deny(struct plr_session *s, int status, const char *reason, const cha
     s->detail = s->detail_buf;
     if (status == 403)
         s->w->stats.denied++;
+    else if (status == 400)
+        s->w->stats.proxy_errors++; /* every 400 here is about the PROXY header */
     plr_sess_finalize(s, status, reason);
     return -1;
 }
@@ -159,7 +161,7 @@ static void header_done(struct plr_session *s, const struct plr_pp_header *hdr, 
         return; /* the LB's own connection: wait for data, EOF (probe) or the deadline */
     if (admit(s) == 0) {
         evtimer_del(s->timer);
-        plr_sess_connect(s);
+        plr_sess_admitted(s);
     }
 }
 
@@ -176,7 +178,7 @@ void plr_sess_ingress_read(struct plr_session *s)
     if (s->pp != NULL) { /* after a LOCAL header: the first payload byte ends the wait */
         if (admit(s) == 0) {
             evtimer_del(s->timer);
-            plr_sess_connect(s);
+            plr_sess_admitted(s);
         }
         return;
     }
@@ -199,11 +201,9 @@ void plr_sess_ingress_read(struct plr_session *s)
         header_done(s, &hdr, buf);
         return;
     case PLR_PP_DECLINED:
-        s->w->stats.proxy_errors++;
         deny(s, 400, "bad_proxy_header", "no PROXY header (proxy_protocol is required here)");
         return;
     case PLR_PP_ERR:
-        s->w->stats.proxy_errors++;
         deny(s, 400, "bad_proxy_header", "%s", reason != NULL ? reason : "invalid PROXY header");
         return;
     }
@@ -217,7 +217,6 @@ void plr_sess_ingress_event(struct plr_session *s, short what)
         probe(s, s->pp != NULL ? "LOCAL header, then closed" : "closed before sending anything");
         return;
     }
-    s->w->stats.proxy_errors++;
     deny(s, 400, "bad_proxy_header", "connection %s inside the PROXY header",
          (what & BEV_EVENT_EOF) ? "closed" : "failed");
 }
