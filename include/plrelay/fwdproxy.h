@@ -267,4 +267,39 @@ ssize_t plr_fwd_reply(int status, const char *reason_text, char *buf, size_t len
 ssize_t plr_fwd_build_origin_request(const struct plr_fwd_request *req, const uint8_t *head,
                                      bool keep_alive, char *out, size_t out_len);
 
+/* ---- the origin's response (src/relay/fwdresponse.c) ------------------------------------ */
+
+#define PLR_FWD_RESPONSE_HEAD_MAX_BYTES 16384 /* a longer response head is a 502 */
+
+/* How the body after a response head ends. */
+enum plr_fwd_body {
+    PLR_FWD_BODY_NONE = 0,        /* no body: HEAD request, 1xx, 204, 304 */
+    PLR_FWD_BODY_LENGTH = 1,      /* Content-Length bytes */
+    PLR_FWD_BODY_CHUNKED = 2,     /* chunked; ends when the origin closes (we sent close) */
+    PLR_FWD_BODY_UNTIL_CLOSE = 3, /* no framing: ends when the origin closes; client closed too */
+};
+
+struct plr_fwd_response {
+    int status;                 /* 100..999 */
+    bool interim;               /* 1xx: another head follows */
+    int64_t content_length;     /* -1 when absent */
+    bool chunked;               /* Transfer-Encoding ends with chunked */
+    bool has_transfer_encoding; /* any Transfer-Encoding field */
+    enum plr_fwd_body framing;
+    bool keep_alive; /* the client connection may carry another request after it */
+};
+
+/*
+ * Read a complete response head (status line … CRLF CRLF, head_len bytes) and write the head
+ * for the client into out: the same status line and fields without Connection, Keep-Alive and
+ * Proxy-Connection, plus "Connection: keep-alive" when the client wanted it and the body is
+ * self-delimiting (else "Connection: close"; interim 1xx heads get neither). request_head: the
+ * request was HEAD (no body follows). Returns the bytes written, or -1 when the head is malformed
+ * (bad status line, bare LF, obs-fold, conflicting lengths, Transfer-Encoding with
+ * Content-Length) or out_cap is too small (head_len + 32 always suffices).
+ */
+ssize_t plr_fwd_response(const uint8_t *head, size_t head_len, bool request_head,
+                         bool keep_alive_wanted, struct plr_fwd_response *resp, char *out,
+                         size_t out_cap);
+
 #endif

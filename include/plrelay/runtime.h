@@ -25,7 +25,9 @@
 struct event;
 struct event_base;
 struct plr_accesslog;
+struct evdns_base;
 struct plr_listener;
+struct plr_lookup;
 struct plr_pool;
 struct plr_resolver;
 struct plr_session;
@@ -77,10 +79,12 @@ struct plr_worker {
     size_t listener_count;
     struct plr_session *sessions; /* intrusive list of live sessions */
     size_t session_count;
-    struct event *cmd_event; /* activated by plr_worker_command */
-    atomic_int cmd_flags;    /* enum plr_worker_cmd bits */
-    int stopping;            /* STOP_ACCEPT seen */
-    int reserve_fd;          /* spare fd released when accept hits EMFILE */
+    struct event *cmd_event;    /* activated by plr_worker_command */
+    atomic_int cmd_flags;       /* enum plr_worker_cmd bits */
+    int stopping;               /* STOP_ACCEPT seen */
+    int reserve_fd;             /* spare fd released when accept hits EMFILE */
+    struct evdns_base *dns;     /* forward-proxy lookups (connect routes only) */
+    struct plr_lookup *lookups; /* lookups in flight on dns */
     uint64_t next_session_id;
     struct plr_worker_stats stats;
 };

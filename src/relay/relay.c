@@ -152,7 +152,7 @@ void plr_sess_relay_idle(struct plr_session *s)
         arm_idle(s, idle - quiet);
 }
 
-void plr_sess_relay_start(struct plr_session *s)
+void plr_sess_relay_start(struct plr_session *s, int pump_client)
 {
     const struct plr_route_config *rc = s->route->cfg;
     int one = 1;
@@ -167,9 +167,10 @@ void plr_sess_relay_start(struct plr_session *s)
     bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
     bufferevent_enable(s->upstream.bev, EV_READ | EV_WRITE);
     evtimer_del(s->timer);
-    pump(s, &s->client, &s->upstream); /* bytes that came with the PROXY header */
+    if (pump_client)
+        pump(s, &s->client, &s->upstream); /* bytes that came with a header */
     if (rc->idle_timeout_ms > 0)
         arm_idle(s, rc->idle_timeout_ms);
     plr_log(PLR_LOG_DEBUG, "session %llu: connected to %s (%s) after %u attempt(s)",
-            (unsigned long long)s->id, s->server->label, s->upstream_str, s->attempts);
+            (unsigned long long)s->id, s->dest_label, s->upstream_str, s->attempts);
 }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "plrelay/accesslog.h"
 #include "plrelay/listener.h"
 #include "plrelay/log.h"
+#include "plrelay/lookup.h"
 #include "plrelay/resolver.h"
 #include "plrelay/session.h"
 #include "plrelay/upstream.h"
@@ -125,12 +127,27 @@ static int worker_init(struct plr_runtime *rt, struct plr_worker *w, unsigned id
         }
     }
     w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    for (size_t r = 0; r < cfg->route_count && w->dns == NULL; r++) {
+        if (cfg->routes[r].mode != PLR_MODE_CONNECT)
+            continue;
+        /* Each worker resolves its clients' destinations on its own loop: no lookup crosses
+         * threads, and a slow answer never blocks another worker. */
+        w->dns = evdns_base_new(w->base, 0);
+        if (w->dns == NULL || plr_resolver_configure_dns(w->dns, cfg, 0, err, err_len) == -1) {
+            if (w->dns == NULL)
+                snprintf(err, err_len, "cannot create a DNS resolver");
+            return -1;
+        }
+    }
     return 0;
 }
 
 static void worker_cleanup(struct plr_worker *w)
 {
     close_listeners(w);
+    if (w->dns != NULL)
+        evdns_base_free(w->dns, 0); /* runs no callback: then free what was in flight */
+    plr_lookup_free_all(&w->lookups);
     free(w->listeners);
     if (w->cmd_event != NULL)
         event_free(w->cmd_event);

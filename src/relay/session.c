@@ -47,14 +47,13 @@ struct plr_session *plr_session_next(struct plr_session *s)
 
 /* ---- the single exit ------------------------------------------------------------------------ */
 
-void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
+void plr_sess_log(struct plr_session *s, int status, const char *reason)
 {
-    struct plr_worker *w = s->w;
     uint64_t end = plr_sess_now_us();
     struct plr_access_record rec = {
         .route = s->route->cfg->name,
         .client = s->client_str,
-        .upstream = s->server != NULL ? s->server->label : "",
+        .upstream = s->dest_label != NULL ? s->dest_label : "",
         .upstream_addr = s->upstream_str,
         .attempts = s->attempts,
         .bytes_in = s->bytes_in,
@@ -79,9 +78,29 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
         rec.endpoint_service_id_len = s->pp->endpoint_service_id.len;
     }
     rec.detail = s->detail != NULL ? s->detail : "";
-    if (status != PLR_STATUS_PROBE)
-        plr_accesslog_write(w->rt->access_log, &rec);
+    plr_accesslog_write(s->w->rt->access_log, &rec);
+}
+
+void plr_sess_reset_request(struct plr_session *s)
+{
+    s->start_us = plr_sess_now_us();
+    s->connected_us = 0;
+    s->bytes_in = s->bytes_out = 0;
+    s->attempts = s->refused = s->timed_out = 0;
+    s->local_failure = NULL;
+    s->upstream_str[0] = '\0';
+    s->detail = NULL;
+    s->first_eof = NULL;
+}
+
+void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
+{
+    struct plr_worker *w = s->w;
+
+    if (status != PLR_STATUS_PROBE && !s->no_log)
+        plr_sess_log(s, status, reason);
     plr_sess_ingress_release(s);
+    plr_fwd_release(s);
     /* A pause ends with its session: keeps reads_paused == reads_resumed once all are gone. */
     w->stats.reads_resumed += s->client.paused + s->upstream.paused;
     plr_log(PLR_LOG_DEBUG, "session %llu: %s %s -> %s: %s (%d)", (unsigned long long)s->id,
@@ -117,6 +136,13 @@ void plr_session_abort(struct plr_session *s, int status, const char *reason)
 /* ---- connecting ----------------------------------------------------------------------------- */
 
 static void try_next(struct plr_session *s);
+
+/* Passive health for pool servers; a forward-proxy destination has no pool. */
+static void mark_failed(struct plr_session *s)
+{
+    if (s->server != NULL)
+        plr_pool_mark_failed(s->server, plr_now_ms());
+}
 static void on_connect_timeout(struct plr_session *s);
 
 /* The bufferevent and timer callbacks of both sockets: dispatch on the state. */
@@ -126,6 +152,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 
     if (s->state == PLR_SESS_HANDSHAKE)
         plr_sess_ingress_read(s);
+    else if (s->fwd != NULL && s->state != PLR_SESS_CONNECTING)
+        plr_fwd_read(s, bev);
     else
         plr_sess_relay_read(s, bev);
 }
@@ -134,7 +162,9 @@ static void on_write(struct bufferevent *bev, void *arg)
 {
     struct plr_session *s = arg;
 
-    if (s->state == PLR_SESS_RELAYING)
+    if (s->fwd != NULL && (s->state == PLR_SESS_RELAYING || s->state == PLR_SESS_CLOSING))
+        plr_fwd_write(s, bev);
+    else if (s->state == PLR_SESS_RELAYING)
         plr_sess_relay_write(s, bev);
 }
 
@@ -146,14 +176,20 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         plr_sess_ingress_timeout(s);
     else if (s->state == PLR_SESS_CONNECTING)
         on_connect_timeout(s);
-    else
+    else if (s->state == PLR_SESS_RELAYING)
         plr_sess_relay_idle(s);
+    else
+        plr_fwd_timeout(s);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct plr_session *s = arg;
 
+    if (s->fwd != NULL && s->state != PLR_SESS_CONNECTING) {
+        plr_fwd_event(s, bev, what);
+        return;
+    }
     if (s->state == PLR_SESS_RELAYING) {
         plr_sess_relay_event(s, bev, what);
         return;
@@ -167,18 +203,22 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     }
     if (what & BEV_EVENT_CONNECTED) {
         evtimer_del(s->timer);
-        plr_pool_mark_ok(s->server);
-        s->charged = s->server;
-        atomic_fetch_add_explicit(&s->charged->active, 1, memory_order_relaxed);
-        if (plr_sess_send_proxy(s) == 0) /* the header goes before any payload */
-            plr_sess_relay_start(s);
+        if (s->server != NULL)
+            plr_pool_mark_ok(s->server);
+        s->charged = s->server; /* NULL for a forward-proxy destination */
+        if (s->charged != NULL)
+            atomic_fetch_add_explicit(&s->charged->active, 1, memory_order_relaxed);
+        if (s->fwd != NULL)
+            plr_fwd_connected(s);
+        else if (plr_sess_send_proxy(s) == 0) /* the header goes before any payload */
+            plr_sess_relay_start(s, 1);
         return;
     }
     int err = EVUTIL_SOCKET_ERROR();
     plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) failed: %s", (unsigned long long)s->id,
-            s->server->label, s->upstream_str, evutil_socket_error_to_string(err));
+            s->dest_label, s->upstream_str, evutil_socket_error_to_string(err));
     evtimer_del(s->timer);
-    plr_pool_mark_failed(s->server, plr_now_ms());
+    mark_failed(s);
     s->refused++;
     bufferevent_free(s->upstream.bev);
     s->upstream.bev = NULL;
@@ -188,9 +228,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static void on_connect_timeout(struct plr_session *s)
 {
     plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) timed out after %llu ms",
-            (unsigned long long)s->id, s->server->label, s->upstream_str,
+            (unsigned long long)s->id, s->dest_label, s->upstream_str,
             (unsigned long long)s->route->cfg->connect_timeout_ms);
-    plr_pool_mark_failed(s->server, plr_now_ms());
+    mark_failed(s);
     s->timed_out++;
     bufferevent_free(s->upstream.bev);
     s->upstream.bev = NULL;
@@ -224,8 +264,8 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
             return -1;
         }
         plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) failed: %s",
-                (unsigned long long)s->id, s->server->label, s->upstream_str, strerror(err));
-        plr_pool_mark_failed(s->server, plr_now_ms());
+                (unsigned long long)s->id, s->dest_label, s->upstream_str, strerror(err));
+        mark_failed(s);
         s->refused++;
         return -1;
     }
@@ -235,6 +275,10 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
 
 static void fail_connect(struct plr_session *s)
 {
+    if (s->fwd != NULL) {
+        plr_fwd_connect_failed(s);
+        return;
+    }
     if (s->local_failure != NULL)
         plr_sess_finalize(s, strcmp(s->local_failure, "fd_limit") == 0 ? 503 : 500,
                           s->local_failure);
@@ -254,7 +298,7 @@ static void try_next(struct plr_session *s)
     while (s->attempts < s->route->cfg->connect_tries) {
         if (s->addrs != NULL && s->addr_pos < s->addrs->count) {
             struct sockaddr_storage addr = s->addrs->addrs[s->addr_pos++];
-            in_port_t port = htons(s->server->hp->port);
+            in_port_t port = htons(s->dest_port);
             if (addr.ss_family == AF_INET6)
                 ((struct sockaddr_in6 *)&addr)->sin6_port = port;
             else
@@ -267,14 +311,16 @@ static void try_next(struct plr_session *s)
         }
         plr_addrset_release(s->addrs);
         s->addrs = NULL;
-        if (s->order_pos >= s->order_count)
-            break;
+        if (s->fwd != NULL || s->order_pos >= s->order_count)
+            break; /* a forward-proxy destination has exactly the addresses it resolved to */
         s->server = &pool->servers[s->order[s->order_pos++]];
+        s->dest_label = s->server->label;
+        s->dest_port = s->server->hp->port;
         s->addr_pos = 0;
         s->addrs = plr_pool_server_addrs(s->server);
         if (s->addrs == NULL)
             plr_log(PLR_LOG_DEBUG, "session %llu: %s has no address, skipped",
-                    (unsigned long long)s->id, s->server->label);
+                    (unsigned long long)s->id, s->dest_label);
     }
     fail_connect(s);
 }
@@ -317,7 +363,22 @@ void plr_session_start(struct plr_worker *w, struct plr_route_rt *route, int fd,
     bufferevent_setcb(s->client.bev, on_read, on_write, on_event, s);
     bufferevent_disable(s->client.bev, EV_READ); /* the ingress phase decides */
     if (plr_sess_ingress_start(s) == 0)
+        plr_sess_admitted(s);
+}
+
+void plr_sess_admitted(struct plr_session *s)
+{
+    if (s->route->cfg->mode == PLR_MODE_CONNECT)
+        plr_fwd_begin(s);
+    else
         plr_sess_connect(s);
+}
+
+void plr_sess_try_addresses(struct plr_session *s)
+{
+    s->state = PLR_SESS_CONNECTING;
+    bufferevent_disable(s->client.bev, EV_READ);
+    try_next(s);
 }
 
 void plr_sess_connect(struct plr_session *s)

@@ -23,6 +23,9 @@ enum plr_session_state {
     PLR_SESS_HANDSHAKE = 0,  /* reading the PROXY header (handshake_timeout) */
     PLR_SESS_CONNECTING = 1, /* trying upstream addresses; client reads disabled */
     PLR_SESS_RELAYING = 2,   /* both sides connected, bytes flowing */
+    PLR_SESS_REQUEST = 3,    /* connect mode: reading a request head (handshake_timeout) */
+    PLR_SESS_RESOLVING = 4,  /* connect mode: waiting for the destination's addresses */
+    PLR_SESS_CLOSING = 5,    /* connect mode: an error reply is being flushed, then close */
 };
 
 /* Per direction: what has happened to one side's socket. */
@@ -48,6 +51,7 @@ struct plr_session {
     uint8_t *pp_tlvs; /* raw TLVs kept for send_proxy_tlvs = pass; owned */
     size_t pp_tlvs_len;
     int source_charged; /* counted in the route's per-source table */
+    int no_log;         /* finalize writes no access line (already logged per request) */
     const char *detail; /* human detail for the access log (rule, parser reason); static */
     char detail_buf[160];
     /* Upstream selection (session.c). */
@@ -57,7 +61,10 @@ struct plr_session {
     struct plr_upstream_server *charged; /* server whose `active` we incremented */
     struct plr_addrset *addrs;           /* addresses of `server` */
     size_t addr_pos;
+    const char *dest_label; /* "host:port" being connected: a server's label or the fwd dest */
+    uint16_t dest_port;     /* port for the addresses of addrs (host order) */
     char upstream_str[PLR_SOCKADDR_STRLEN];
+    struct plr_fwd_state *fwd; /* mode = connect: the forward-proxy state (forward.c); owned */
     unsigned attempts, refused, timed_out;
     const char *local_failure; /* "fd_limit" / "internal": our own shortage */
     /* Relay accounting (relay.c). */
@@ -73,16 +80,34 @@ struct plr_session {
 
 /* session.c */
 void plr_sess_finalize(struct plr_session *s, int status, const char *reason);
-void plr_sess_connect(struct plr_session *s); /* choose and connect an upstream */
+/* One access-log line for what the session did so far (finalize writes the last one). */
+void plr_sess_log(struct plr_session *s, int status, const char *reason);
+/* Start counting anew for the next request of a kept-alive forward-proxy connection. */
+void plr_sess_reset_request(struct plr_session *s);
+void plr_sess_connect(struct plr_session *s);       /* choose and connect an upstream (tcp) */
+void plr_sess_admitted(struct plr_session *s);      /* ingress passed: connect, or read a request */
+void plr_sess_try_addresses(struct plr_session *s); /* connect to s->addrs (forward.c) */
 uint64_t plr_sess_now_us(void);
 struct timeval plr_sess_tv(uint64_t ms);
 
 /* relay.c */
-void plr_sess_relay_start(struct plr_session *s);
+/* pump_client: move bytes already read from the client (they came with a header) now. */
+void plr_sess_relay_start(struct plr_session *s, int pump_client);
 void plr_sess_relay_read(struct plr_session *s, struct bufferevent *bev);
 void plr_sess_relay_write(struct plr_session *s, struct bufferevent *bev);
 void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short what);
 void plr_sess_relay_idle(struct plr_session *s); /* the timer fired while relaying */
+
+/* forward.c (mode = connect). */
+struct plr_fwd_state;
+void plr_fwd_begin(struct plr_session *s); /* read a request head */
+void plr_fwd_read(struct plr_session *s, struct bufferevent *bev);
+void plr_fwd_write(struct plr_session *s, struct bufferevent *bev);
+void plr_fwd_event(struct plr_session *s, struct bufferevent *bev, short what);
+void plr_fwd_timeout(struct plr_session *s);
+void plr_fwd_connected(struct plr_session *s);
+void plr_fwd_connect_failed(struct plr_session *s);
+void plr_fwd_release(struct plr_session *s); /* from finalize */
 
 /* ingress.c. ingress_start: 0 = admitted, connect now; 1 = waiting for the PROXY header
  * (state HANDSHAKE, ingress_read goes on and connects); -1 = the session was finalized. */
