@@ -534,8 +534,7 @@ IDS_PARSER(parse_allow_endpoints, allow_endpoints, "ep-")
 IDS_PARSER(parse_allow_vpcs, allow_vpcs, "vpc-")
 IDS_PARSER(parse_allow_endpoint_services, allow_endpoint_services, "epsrv-")
 
-static int parse_allow_destinations(void *base, const char *value, char *reason,
-                                    size_t reason_len)
+static int parse_allow_destinations(void *base, const char *value, char *reason, size_t reason_len)
 {
     struct plr_route_config *rc = base;
 

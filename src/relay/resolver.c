@@ -43,8 +43,8 @@ struct plr_resolver {
     uint64_t ttl_min_ms;
     uint64_t ttl_max_ms;
     struct plr_resolver_name *names;
-    struct plr_lookup *lookups;   /* rounds in flight (freed after the evdns base) */
-    size_t waiting_first; /* names whose first round has not finished */
+    struct plr_lookup *lookups; /* rounds in flight (freed after the evdns base) */
+    size_t waiting_first;       /* names whose first round has not finished */
     plr_resolver_ready_cb ready_cb;
     void *ready_arg;
 };
@@ -164,8 +164,8 @@ static void on_round(const struct plr_lookup_result *r, void *arg)
 
 static void start_round(struct plr_resolver_name *name)
 {
-    name->lookup = plr_lookup_start(name->res->dns, &name->res->lookups, name->host, on_round,
-                                    name);
+    name->lookup =
+        plr_lookup_start(name->res->dns, &name->res->lookups, name->host, on_round, name);
     if (name->lookup == NULL) {
         struct plr_lookup_result failed = {.error = DNS_ERR_UNKNOWN, .ttl_s = -1};
         on_round(&failed, name);
