@@ -65,6 +65,7 @@ enum plr_send_tlvs {
 
 struct plr_acl_cidrs;
 struct plr_acl_dest;
+struct plr_auth;
 struct plr_acl_ids;
 
 /* "host:port" as written in the file. A literal IPv4/IPv6 address is also kept parsed. */
@@ -108,6 +109,7 @@ struct plr_route_config {
     struct plr_acl_dest *allow_destinations;         /* host:port, *.suffix:port, CIDR:port */
     struct plr_acl_dest *allow_private_destinations; /* holes in the address guard */
     size_t max_header_bytes;                         /* request head limit, default 8k */
+    struct plr_auth *auth; /* `auth = basic:FILE`: Proxy-Authorization required; NULL = none */
 };
 
 struct plr_config {

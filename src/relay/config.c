@@ -32,6 +32,7 @@
 
 #include "config_keys.h"
 #include "plrelay/acl.h"
+#include "plrelay/auth.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024) /* larger config files are refused */
 
@@ -303,15 +304,16 @@ static void check_route_mode(struct parse *p)
     int up = key_line(plr_config_route_keys, p->route_keys, "upstreams");
     int dest = key_line(plr_config_route_keys, p->route_keys, "allow_destinations");
     int priv = key_line(plr_config_route_keys, p->route_keys, "allow_private_destinations");
+    int auth = key_line(plr_config_route_keys, p->route_keys, "auth");
 
     if (rc->mode == PLR_MODE_TCP) {
         if (up == 0)
             add_error(p, p->section_line, "route \"%s\": missing required key \"upstreams\"",
                       rc->name);
-        if (dest != 0 || priv != 0)
-            add_error(p, dest != 0 ? dest : priv,
-                      "route \"%s\": allow_destinations and allow_private_destinations are for "
-                      "mode = connect",
+        if (dest != 0 || priv != 0 || auth != 0)
+            add_error(p, dest != 0 ? dest : priv != 0 ? priv : auth,
+                      "route \"%s\": allow_destinations, allow_private_destinations and auth are "
+                      "for mode = connect",
                       rc->name);
         return;
     }
@@ -624,6 +626,7 @@ static void config_free(struct plr_config *cfg)
         plr_acl_ids_free(rc->allow_endpoint_services);
         plr_acl_dest_free(rc->allow_destinations);
         plr_acl_dest_free(rc->allow_private_destinations);
+        plr_auth_free(rc->auth);
     }
     free(cfg->routes);
     free(cfg);

@@ -22,6 +22,7 @@
 
 #include "config_keys.h"
 #include "plrelay/acl.h"
+#include "plrelay/auth.h"
 
 #define MS_PER_DAY (24ull * 3600ull * 1000ull)
 #define DURATION_MAX_MS (30ull * MS_PER_DAY)         /* 30 days */
@@ -550,6 +551,22 @@ static int parse_allow_private(void *base, const char *value, char *reason, size
     return plr_acl_exceptions_parse(value, &rc->allow_private_destinations, reason, reason_len);
 }
 
+/* "basic:/etc/plrelay/watcher.users" (or empty: none). The file is read now, so a missing or
+ * malformed one is a config error with its own file:line. */
+static int parse_auth(void *base, const char *value, char *reason, size_t reason_len)
+{
+    struct plr_route_config *rc = base;
+
+    if (value[0] == '\0')
+        return 0;
+    if (strncmp(value, "basic:", 6) != 0 || value[6] == '\0') {
+        snprintf(reason, reason_len, "auth: use basic:/path/to/users-file");
+        return -1;
+    }
+    rc->auth = plr_auth_load(value + 6, reason, reason_len);
+    return rc->auth != NULL ? 0 : -1;
+}
+
 /* "500/s", "0" or "off": new connections per second. */
 static int parse_accept_rate(void *base, const char *value, char *reason, size_t reason_len)
 {
@@ -636,6 +653,7 @@ const struct plr_config_key plr_config_route_keys[] = {
     {KEY("allow_private_destinations", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK,
      .parse = parse_allow_private},
     {KEY("max_header_bytes", SIZE, "8k"), RF(max_header_bytes), .lo = 1024, .hi = 65536},
+    {KEY("auth", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK, .parse = parse_auth},
     {.name = NULL},
 };
 

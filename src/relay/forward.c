@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "plrelay/acl.h"
+#include "plrelay/auth.h"
 #include "plrelay/fwdproxy.h"
 #include "plrelay/hosts.h"
 #include "plrelay/log.h"
@@ -307,6 +308,29 @@ static int take_request(struct plr_session *s, const struct plr_fwd_request *req
     return 0;
 }
 
+/* With `auth`, every request must carry good Basic credentials (checked before any policy, so
+ * an unauthenticated client learns nothing about the allowlist). */
+static bool authorized(struct plr_session *s, const struct plr_fwd_request *req,
+                       const uint8_t *head)
+{
+    struct plr_auth *auth = s->route->cfg->auth;
+    char user[64];
+
+    if (auth == NULL)
+        return true;
+    if (req->proxy_auth_field < 0) {
+        set_detail(s, "no Proxy-Authorization");
+        return false;
+    }
+    const struct plr_fwd_field *f = &req->fields[req->proxy_auth_field];
+    if (!plr_auth_check(auth, (const char *)head + f->value_off, f->value_len, user,
+                        sizeof(user))) {
+        set_detail(s, "bad Proxy-Authorization credentials");
+        return false;
+    }
+    return true;
+}
+
 static void read_request(struct plr_session *s)
 {
     const struct plr_route_config *rc = s->route->cfg;
@@ -336,7 +360,9 @@ static void read_request(struct plr_session *s)
         break;
     case PLR_FWD_OK:
         evtimer_del(s->timer);
-        if (req->chunked) {
+        if (!authorized(s, req, buf)) {
+            reply_error(s, 407, "auth_required", "proxy authentication required");
+        } else if (req->chunked) {
             set_detail(s, "chunked request bodies are not supported; send Content-Length");
             reply_error(s, 501, "not_implemented", "chunked request body not supported");
         } else if (take_request(s, req, buf) == -1) {
