@@ -220,8 +220,11 @@ class Plrelay:
 
 # ---- client side --------------------------------------------------------------------------
 
-def connect(port, host="127.0.0.1", timeout=5.0):
-    s = socket.create_connection((host, port), timeout=timeout)
+def connect(port, host="127.0.0.1", timeout=5.0, source=None):
+    """A connected client socket; `source` binds it to that local address first (e.g.
+    "127.0.0.5", to make a test client's address distinctive)."""
+    s = socket.create_connection((host, port), timeout=timeout,
+                                 source_address=(source, 0) if source else None)
     s.settimeout(timeout)
     return s
 
