@@ -311,7 +311,10 @@ static void check_route_mode(struct parse *p)
             add_error(p, p->section_line, "route \"%s\": missing required key \"upstreams\"",
                       rc->name);
         if (dest != 0 || priv != 0 || auth != 0)
-            add_error(p, dest != 0 ? dest : priv != 0 ? priv : auth,
+            add_error(p,
+                      dest != 0   ? dest
+                      : priv != 0 ? priv
+                                  : auth,
                       "route \"%s\": allow_destinations, allow_private_destinations and auth are "
                       "for mode = connect",
                       rc->name);
