@@ -28,6 +28,7 @@
 
 #include <ini.h>
 
+#include "plrelay/fileio.h"
 #include "plrelay/hosts.h"
 
 #include "config_keys.h"
@@ -692,59 +693,6 @@ struct plr_config *plr_config_load_string(const char *name, const char *text,
     return load_buffer(name, text, strlen(text), errs);
 }
 
-/* strerror is not thread-safe, and a reload may run beside workers that log. */
-static const char *errno_str(int err, char *buf, size_t len)
-{
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-    return strerror_r(err, buf, len);
-#else
-    return strerror_r(err, buf, len) == 0 ? buf : "unknown error";
-#endif
-}
-
-/* Read a whole file of at most CONFIG_MAX_BYTES into a new buffer. */
-static char *read_file(const char *path, size_t *len, char *err, size_t err_len)
-{
-    char ebuf[128];
-    char *buf = NULL;
-    size_t used = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-    if (fd == -1) {
-        snprintf(err, err_len, "cannot open: %s", errno_str(errno, ebuf, sizeof(ebuf)));
-        return NULL;
-    }
-    buf = malloc(CONFIG_MAX_BYTES + 1);
-    if (buf == NULL) {
-        snprintf(err, err_len, "out of memory");
-        close(fd);
-        return NULL;
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + used, CONFIG_MAX_BYTES + 1 - used);
-        if (r == -1 && errno == EINTR) {
-            continue;
-        }
-        if (r == -1) {
-            snprintf(err, err_len, "cannot read: %s", errno_str(errno, ebuf, sizeof(ebuf)));
-            break;
-        }
-        used += (size_t)r;
-        if (used > CONFIG_MAX_BYTES) {
-            snprintf(err, err_len, "file is larger than %d bytes", CONFIG_MAX_BYTES);
-            break;
-        }
-        if (r == 0) {
-            close(fd);
-            *len = used;
-            return buf;
-        }
-    }
-    close(fd);
-    free(buf);
-    return NULL;
-}
-
 struct plr_config *plr_config_load(const char *path, struct plr_config_errors *errs)
 {
     struct plr_config_errors scratch;
@@ -760,7 +708,7 @@ struct plr_config *plr_config_load(const char *path, struct plr_config_errors *e
         path = "";
     }
     errors_reset(errs, path);
-    text = read_file(path, &len, err, sizeof(err));
+    text = plr_file_read(path, CONFIG_MAX_BYTES, 0, &len, err, sizeof(err));
     if (text == NULL) {
         errs->count = 1;
         errs->items[0].line = 0;
@@ -770,22 +718,6 @@ struct plr_config *plr_config_load(const char *path, struct plr_config_errors *e
     cfg = load_buffer(path, text, len, errs);
     free(text);
     return cfg;
-}
-
-/* write(2) all of buf; errors are ignored (there is nowhere left to report them). */
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-        if (w == -1 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            return;
-        }
-        buf += w;
-        len -= (size_t)w;
-    }
 }
 
 void plr_config_errors_print(const struct plr_config_errors *errs, int fd)
@@ -805,14 +737,14 @@ void plr_config_errors_print(const struct plr_config_errors *errs, int fd)
             n = snprintf(line, sizeof(line), "%s: %s\n", errs->file, e->reason);
         }
         if (n > 0) {
-            write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+            plr_write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
         }
     }
     if (errs->dropped > 0) {
         n = snprintf(line, sizeof(line), "%s: %zu more errors not shown\n", errs->file,
                      errs->dropped);
         if (n > 0) {
-            write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+            plr_write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
         }
     }
 }

@@ -9,6 +9,7 @@
  * parse (bad address, no name, a NUL byte) are skipped, as the C library does.
  */
 #include "plrelay/hosts.h"
+#include "plrelay/fileio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -274,75 +275,14 @@ void plr_hosts_free(struct plr_hosts *hosts)
     free(hosts);
 }
 
-static const char *errno_str(int err, char *buf, size_t len)
-{
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-    return strerror_r(err, buf, len);
-#else
-    return strerror_r(err, buf, len) == 0 ? buf : "unknown error";
-#endif
-}
-
-/* Read the whole regular file behind fd, refusing more than PLR_HOSTS_MAX_BYTES. */
-static char *read_all(int fd, const char *path, size_t *len, char *err, size_t err_len)
-{
-    char ebuf[128];
-    size_t used = 0;
-    char *buf = malloc(PLR_HOSTS_MAX_BYTES + 1);
-
-    if (buf == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + used, PLR_HOSTS_MAX_BYTES + 1 - used);
-        if (r == -1 && errno == EINTR) {
-            continue;
-        }
-        if (r == -1) {
-            snprintf(err, err_len, "cannot read \"%.200s\": %s", path,
-                     errno_str(errno, ebuf, sizeof(ebuf)));
-            break;
-        }
-        used += (size_t)r;
-        if (used > PLR_HOSTS_MAX_BYTES) {
-            snprintf(err, err_len, "\"%.200s\" is larger than %u bytes", path, PLR_HOSTS_MAX_BYTES);
-            break;
-        }
-        if (r == 0) {
-            *len = used;
-            return buf;
-        }
-    }
-    free(buf);
-    return NULL;
-}
-
 struct plr_hosts *plr_hosts_load(const char *path, char *err, size_t err_len)
 {
-    char ebuf[128];
     struct plr_hosts *h = NULL;
-    struct stat st;
-    char *text = NULL;
     size_t len = 0;
-    /* O_NONBLOCK: opening a FIFO must not hang the loader; it is refused below. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    char *text = plr_file_read(path, PLR_HOSTS_MAX_BYTES, 1, &len, err, err_len);
 
-    if (fd == -1) {
-        snprintf(err, err_len, "cannot open \"%.200s\": %s", path,
-                 errno_str(errno, ebuf, sizeof(ebuf)));
-        return NULL;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, err_len, "\"%.200s\" is not a regular file", path);
-    } else if (st.st_size > (off_t)PLR_HOSTS_MAX_BYTES) {
-        snprintf(err, err_len, "\"%.200s\" is larger than %u bytes", path, PLR_HOSTS_MAX_BYTES);
-    } else if ((text = read_all(fd, path, &len, err, err_len)) == NULL) {
-        /* err is filled */
-    } else if ((h = plr_hosts_parse(text, len)) == NULL) {
+    if (text != NULL && (h = plr_hosts_parse(text, len)) == NULL)
         snprintf(err, err_len, "out of memory");
-    }
     free(text);
-    close(fd);
     return h;
 }

@@ -5,6 +5,7 @@
  * several worker threads never interleave and no lock is needed. The level is one atomic.
  */
 #include "plrelay/log.h"
+#include "plrelay/fileio.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -44,20 +45,6 @@ void plr_log_timestamp(char *buf, size_t buf_len)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
 }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n == -1) {
-            if (errno == EINTR)
-                continue;
-            return; /* nowhere left to report a failing stderr */
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
 void plr_log_v(enum plr_log_level level, const char *fmt, va_list ap)
 {
     char line[PLR_LOG_LINE_MAX];
@@ -78,7 +65,7 @@ void plr_log_v(enum plr_log_level level, const char *fmt, va_list ap)
         memcpy(line + len - 3, "...", 3);
     }
     line[len++] = '\n';
-    write_all(STDERR_FILENO, line, len);
+    plr_write_all(STDERR_FILENO, line, len);
     errno = errno_saved;
 }
 
