@@ -59,9 +59,16 @@ static void pump(struct plr_session *s, struct plr_side *src, struct plr_side *d
         s->bytes_in += n;
     else
         s->bytes_out += n;
-    evbuffer_add_buffer(out, in);
+    /* Fast path: nothing queued for dst, so write straight from src's input. When the socket
+     * takes it all (the usual case), dst's write event is never armed: no epoll_ctl, no extra
+     * loop turn. A short write or an error leaves the rest to the bufferevent, which reports
+     * errors the normal way. */
+    if (evbuffer_get_length(out) == 0 && !dst->shut)
+        evbuffer_write_atmost(in, bufferevent_getfd(dst->bev), (ev_ssize_t)n);
+    if (evbuffer_get_length(in) > 0)
+        evbuffer_add_buffer(out, in);
     s->last_activity_ms = plr_now_ms();
-    if (evbuffer_get_length(out) >= high && !src->paused) {
+    if (evbuffer_get_length(out) > high && !src->paused) {
         /* Backpressure: stop reading until dst drained to half; its write callback resumes. */
         bufferevent_disable(src->bev, EV_READ);
         bufferevent_setwatermark(dst->bev, EV_WRITE, high / 2, 0);
@@ -162,8 +169,11 @@ void plr_sess_relay_start(struct plr_session *s, int pump_client)
     s->last_activity_ms = plr_now_ms();
     setsockopt(bufferevent_getfd(s->client.bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(bufferevent_getfd(s->upstream.bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* One read and one write syscall move up to buffer_size (libevent's default is 16 KiB). */
     bufferevent_set_max_single_read(s->client.bev, rc->buffer_bytes);
     bufferevent_set_max_single_read(s->upstream.bev, rc->buffer_bytes);
+    bufferevent_set_max_single_write(s->client.bev, rc->buffer_bytes);
+    bufferevent_set_max_single_write(s->upstream.bev, rc->buffer_bytes);
     bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
     bufferevent_enable(s->upstream.bev, EV_READ | EV_WRITE);
     evtimer_del(s->timer);
