@@ -89,6 +89,8 @@ ssize_t plr_fwd_response(const uint8_t *head, size_t head_len, bool request_head
         if (head[i] < '0' || head[i] > '9')
             return -1;
     resp->status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
+    if (resp->status < 100 || head[12] != ' ')
+        return -1; /* exactly three digits, 100..999, then SP (RFC 9112 §4) */
     while (pos < head_len && head[pos] != '\r')
         pos++;
     if (pos + 1 >= head_len || head[pos + 1] != '\n' || memchr(head, '\n', pos) != NULL)
