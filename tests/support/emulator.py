@@ -8,10 +8,15 @@ state in memory, and injects faults on demand. It also plays the ECS metadata se
 handing out STS credentials that it then accepts.
 
 Products are told apart by API version (x-acs-version header or Version parameter):
-  slb 2014-05-15          CreateLoadBalancer (ClientToken idempotency), DescribeLoadBalancers,
-                          DeleteLoadBalancer
-  nlb 2022-04-30          ListLoadBalancers (parameters in a form body)
+  slb 2014-05-15          CreateLoadBalancer (ClientToken idempotency), DescribeLoadBalancers
+                          (LoadBalancerName filter), DescribeLoadBalancerAttribute (listeners,
+                          backend servers), DeleteLoadBalancer
+  nlb 2022-04-30          ListLoadBalancers (LoadBalancerNames.N), ListServerGroups
+                          (ServerGroupNames.N / ServerGroupIds.N), ListListeners (LoadBalancerIds.N)
+                          (parameters in a form body)
   privatelink 2020-04-15  CreateVpcEndpointService (ClientToken), ListVpcEndpointServices
+                          (ResourceId filter), ListVpcEndpointConnections (from the ES endpoints
+                          whose serviceId is the service)
   elasticsearch 2017-06-13 (ROA) GET /openapi/instances/{id} (DescribeInstance),
                           GET|POST /openapi/instances/{id}/vpc-endpoints
 
@@ -27,6 +32,13 @@ Admin endpoints (plain HTTP, unsigned, loopback only):
                malformed (200 with a body that is not JSON), reset (close without answering)
   POST /_emulator/clock   {"offset_s": N}   the emulator's clock (Date header, time checks) moves
   POST /_emulator/reset   forget requests, faults and resources
+  POST /_emulator/seed    build (part of) a private path directly in the state, for read tests:
+        {"topology": "clb-ecs"|"nlb-ip", "name": N, "region": R, "vpc_id": V,
+         "listener_ports": [..], "ecs": [..]            (clb-ecs)
+         "zones": [..], "target_ip": IP, "listener_port": 9200   (nlb-ip)
+         "es_instance": ID, "connection_status": "Connected", "whitelist": true,
+         "stage": "lb"|"service"|"endpoint"|"all"}      (stop after that hop; default all)
+        answers {"lb_id", "service_id", "endpoint_id", "endpoint_domain"} (those it made)
   GET  /_emulator/requests  every API request seen: action, product, style, params, client_token,
                             signature_ok, fault, status
   GET  /_emulator/imds      metadata-service requests seen (method, path, token presented)
@@ -116,6 +128,9 @@ class State:
         self.nonces = set()
         self.load_balancers = {}
         self.endpoint_services = {}
+        self.nlbs = {}
+        self.server_groups = {}
+        self.nlb_listeners = {}
         self.tokens = {}  # (product, action, ClientToken) -> (fingerprint, response)
         self.es = {i: {"instanceId": i, "status": "active", "esVersion": "7.10.0_with_X-Pack",
                        "port": 9200, "protocol": "HTTP", "esConfig": {}, "endpoints": []}
@@ -314,10 +329,26 @@ def slb_action(state, action, params):
     if action == "DescribeLoadBalancers":
         need(params, "RegionId")
         with state.lock:
-            lbs = [dict(lb) for lb in state.load_balancers.values()
-                   if params.get("LoadBalancerId") in (None, lb["LoadBalancerId"])]
+            lbs = [{k: v for k, v in lb.items() if not k.startswith("_")}
+                   for lb in state.load_balancers.values()
+                   if params.get("LoadBalancerId") in (None, lb["LoadBalancerId"])
+                   and params.get("LoadBalancerName") in (None, lb["LoadBalancerName"])]
         return {"LoadBalancers": {"LoadBalancer": lbs}, "TotalCount": len(lbs), "PageNumber": 1,
                 "PageSize": 10}
+    if action == "DescribeLoadBalancerAttribute":
+        lb_id = need(params, "LoadBalancerId")
+        with state.lock:
+            lb = state.load_balancers.get(lb_id)
+            if lb is None:
+                raise ApiError(404, "InvalidLoadBalancerId.NotFound",
+                               "The specified LoadBalancerId does not exist.")
+            answer = {k: v for k, v in lb.items() if not k.startswith("_")}
+            answer["ListenerPortsAndProtocol"] = {"ListenerPortAndProtocol": [
+                {"ListenerPort": p, "ListenerProtocol": "tcp"} for p in lb.get("_listeners", [])]}
+            answer["ListenerPorts"] = {"ListenerPort": list(lb.get("_listeners", []))}
+            answer["BackendServers"] = {"BackendServer": [
+                {"ServerId": i, "Weight": 100, "Type": "ecs"} for i in lb.get("_backends", [])]}
+        return answer
     if action == "DeleteLoadBalancer":
         lb_id = need(params, "LoadBalancerId")
         with state.lock:
@@ -328,9 +359,41 @@ def slb_action(state, action, params):
     raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found.")
 
 
+def flat_list(params, name):
+    """Name.1, Name.2, ... -> [values], or None when the filter is absent."""
+    found = [(int(k[len(name) + 1:]), v) for k, v in params.items()
+             if k.startswith(name + ".") and k[len(name) + 1:].isdigit()]
+    return [v for _, v in sorted(found)] if found else None
+
+
+def filtered(items, params, filters):
+    out = []
+    for item in items:
+        keep = True
+        for param, field in filters:
+            wanted = flat_list(params, param)
+            if wanted is not None and item.get(field) not in wanted:
+                keep = False
+        if keep:
+            out.append(dict(item))
+    return out
+
+
 def nlb_action(state, action, params):
-    if action == "ListLoadBalancers":
-        return {"LoadBalancers": [], "TotalCount": 0, "MaxResults": 20, "NextToken": ""}
+    tables = {"ListLoadBalancers": ("LoadBalancers", "nlbs",
+                                    [("LoadBalancerIds", "LoadBalancerId"),
+                                     ("LoadBalancerNames", "LoadBalancerName")]),
+              "ListServerGroups": ("ServerGroups", "server_groups",
+                                   [("ServerGroupIds", "ServerGroupId"),
+                                    ("ServerGroupNames", "ServerGroupName")]),
+              "ListListeners": ("Listeners", "nlb_listeners",
+                                [("LoadBalancerIds", "LoadBalancerId"),
+                                 ("ListenerIds", "ListenerId")])}
+    if action in tables:
+        key, attr, filters = tables[action]
+        with state.lock:
+            items = filtered(getattr(state, attr).values(), params, filters)
+        return {key: items, "TotalCount": len(items), "MaxResults": 100, "NextToken": ""}
     raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found.")
 
 
@@ -345,7 +408,9 @@ def privatelink_action(state, action, params):
                    "ServiceDomain": "%s.%s.privatelink.aliyuncs.com" % (sid, region),
                    "ServiceStatus": "Active", "ServiceResourceType":
                    params.get("ServiceResourceType", "slb"),
-                   "AutoAcceptEnabled": params.get("AutoAcceptEnabled", "false") == "true"}
+                   "AutoAcceptEnabled": params.get("AutoAcceptEnabled", "false") == "true",
+                   "_resources": [v for k, v in params.items()
+                                  if re.fullmatch(r"Resource\.\d+\.ResourceId", k)]}
             with state.lock:
                 state.endpoint_services[sid] = svc
             return {k: svc[k] for k in ("ServiceId", "ServiceName", "ServiceDomain",
@@ -354,8 +419,23 @@ def privatelink_action(state, action, params):
     if action == "ListVpcEndpointServices":
         need(params, "RegionId")
         with state.lock:
-            services = [dict(s) for s in state.endpoint_services.values()]
+            services = [{k: v for k, v in s.items() if not k.startswith("_")}
+                        for s in state.endpoint_services.values()
+                        if params.get("ResourceId") in [None] + s.get("_resources", [])]
         return {"Services": services, "MaxResults": 50, "NextToken": ""}
+    if action == "ListVpcEndpointConnections":
+        need(params, "RegionId")
+        sid = need(params, "ServiceId")
+        with state.lock:
+            if sid not in state.endpoint_services:
+                raise ApiError(404, "EndpointServiceNotFound",
+                               "The specified endpoint service is not found.")
+            conns = [{"EndpointId": ep["endpointId"], "ConnectionStatus": ep["connectionStatus"],
+                      "EndpointOwnerId": "1234567890123456", "Bandwidth": 3072,
+                      "ServiceId": sid}
+                     for inst in state.es.values() for ep in inst["endpoints"]
+                     if ep["serviceId"] == sid]
+        return {"Connections": conns, "MaxResults": 50, "NextToken": ""}
     raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found.")
 
 
@@ -390,6 +470,71 @@ def es_action(state, method, path, query, body):
         return "CreateVpcEndpoint", idempotent(state, "elasticsearch", "CreateVpcEndpoint",
                                                params, create)
     raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found.")
+
+
+def seed(state, spec):
+    """Builds a private path (or its first hops) straight into the state: see the docstring."""
+    stage = spec.get("stage", "all")
+    region = spec.get("region", "cn-hangzhou")
+    name = spec.get("name", "plrelay")
+    vpc = spec.get("vpc_id", "vpc-emulator")
+    made = {}
+    with state.lock:
+        if spec.get("topology", "clb-ecs") == "clb-ecs":
+            lb_id = rand_id("lb-")
+            state.load_balancers[lb_id] = {
+                "LoadBalancerId": lb_id, "LoadBalancerName": name, "LoadBalancerStatus": "active",
+                "Address": "10.0.1.%d" % random.randint(1, 254), "AddressType": "intranet",
+                "VSwitchId": spec.get("vswitch_id", "vsw-emulator"), "VpcId": vpc,
+                "RegionId": region, "NetworkType": "vpc",
+                "_listeners": list(spec.get("listener_ports", [])),
+                "_backends": list(spec.get("ecs", []))}
+            rtype = "slb"
+        else:
+            lb_id = rand_id("nlb-")
+            zones = spec.get("zones", ["%s-i" % region, "%s-j" % region])
+            state.nlbs[lb_id] = {
+                "LoadBalancerId": lb_id, "LoadBalancerName": name, "LoadBalancerStatus": "Active",
+                "AddressType": "Intranet", "VpcId": vpc,
+                "DNSName": "%s.%s.nlb.aliyuncsslb.com" % (lb_id, region),
+                "ZoneMappings": [{"ZoneId": z, "VSwitchId": rand_id("vsw-")} for z in zones]}
+            sg_id = rand_id("sgp-")
+            state.server_groups[sg_id] = {
+                "ServerGroupId": sg_id, "ServerGroupName": name, "ServerGroupStatus": "Available",
+                "ServerGroupType": "Ip", "Protocol": "TCP", "VpcId": vpc, "ServerCount": 1,
+                "RelatedLoadBalancerIds": [lb_id]}
+            port = int(spec.get("listener_port", 9200))
+            lsn = "%s@%d" % (rand_id("lsn-"), port)
+            state.nlb_listeners[lsn] = {
+                "ListenerId": lsn, "LoadBalancerId": lb_id, "ListenerPort": port,
+                "ListenerProtocol": "TCP", "ListenerStatus": "Running", "ServerGroupId": sg_id}
+            rtype = "nlb"
+        made["lb_id"] = lb_id
+        if stage == "lb":
+            return made
+        sid = rand_id("epsrv-")
+        state.endpoint_services[sid] = {
+            "ServiceId": sid, "ServiceName": "com.aliyuncs.privatelink.%s.%s" % (region, sid),
+            "ServiceDomain": "%s.%s.privatelink.aliyuncs.com" % (sid, region),
+            "ServiceStatus": "Active", "ServiceResourceType": rtype,
+            "ServiceDescription": "plrelay private path",
+            "AutoAcceptEnabled": bool(spec.get("auto_accept", False)), "_resources": [lb_id]}
+        made["service_id"] = sid
+        if stage == "service":
+            return made
+        inst = state.es.get(spec.get("es_instance", ""))
+        if inst is None:
+            raise ApiError(400, "EmulatorError", "seed: unknown es_instance")
+        ep_id = rand_id("ep-")
+        domain = "%s.%s.%s.privatelink.aliyuncs.com" % (ep_id, sid, region)
+        inst["endpoints"].append({"endpointId": ep_id, "serviceId": sid,
+                                  "endpointDomain": domain, "endpointStatus": "Active",
+                                  "connectionStatus": spec.get("connection_status", "Connected")})
+        made.update({"endpoint_id": ep_id, "endpoint_domain": domain})
+        if spec.get("whitelist"):
+            inst["esConfig"]["reindex.remote.whitelist"] = "%s:%d" % (
+                domain, int(spec.get("listener_port", 9200)))
+    return made
 
 
 # ---- HTTP -------------------------------------------------------------------------------------
@@ -462,6 +607,11 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.reset()
             return self.reply(200, {"ok": True})
+        if method == "POST" and path == "/_emulator/seed":
+            try:
+                return self.reply(200, seed(st, json.loads(body or b"{}")))
+            except ApiError as e:
+                return self.reply(400, {"error": e.message})
         if method == "GET" and path == "/_emulator/requests":
             with st.lock:
                 return self.reply(200, list(st.requests))

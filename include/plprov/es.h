@@ -1,0 +1,47 @@
+/*
+ * es — typed reads of the Elasticsearch OpenAPI (2017-06-13, ROA, signed HMAC-SHA1 ROA) that
+ * `plan`, `status` and `es-settings` need: DescribeInstance (status, port, protocol, the YML
+ * settings in esConfig, where reindex.remote.whitelist is read back) and ListVpcEndpoints (the
+ * cluster's private connections, each with its endpoint domain and connection status).
+ * Returns: 0 filled, 1 "not found", -1 any other failure (err set), as clb.h.
+ */
+#ifndef PLPROV_ES_H
+#define PLPROV_ES_H
+
+#include <stddef.h>
+
+#include "plprov/apiclient.h"
+
+#define PROV_ES_ID_BYTES 128
+#define PROV_ES_WHITELIST_BYTES 1024
+
+struct prov_es_instance {
+    char id[PROV_ES_ID_BYTES];     /* instanceId */
+    char status[32];               /* active, activating, inactive, invalid */
+    char version[64];              /* esVersion */
+    long port;                     /* 9200 */
+    char protocol[16];             /* HTTP / HTTPS */
+    char vpc_id[PROV_ES_ID_BYTES]; /* networkConfig.vpcId */
+    char domain[256];              /* private domain, "" when absent */
+    /* esConfig["reindex.remote.whitelist"], a string or a list joined by ","; "" when unset. */
+    char reindex_whitelist[PROV_ES_WHITELIST_BYTES];
+};
+
+struct prov_es_endpoint {
+    char id[PROV_ES_ID_BYTES];         /* endpointId "ep-..." */
+    char service_id[PROV_ES_ID_BYTES]; /* serviceId "epsrv-..." */
+    char domain[256];                  /* endpointDomain */
+    char connection_status[32];        /* connectionStatus: Pending, Connected, ... */
+    char status[32];                   /* endpointStatus */
+};
+
+/* GET /openapi/instances/{id}. */
+int prov_es_describe_instance(struct prov_apiclient *c, const char *instance_id,
+                              struct prov_es_instance *out, char *err, size_t err_size);
+
+/* GET /openapi/instances/{id}/vpc-endpoints (page 1, size 100). */
+int prov_es_list_vpc_endpoints(struct prov_apiclient *c, const char *instance_id,
+                               struct prov_es_endpoint *out, size_t max, size_t *count, char *err,
+                               size_t err_size);
+
+#endif

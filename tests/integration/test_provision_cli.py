@@ -1,0 +1,282 @@
+"""plrelay-provision's read-only commands (es-settings, status, plan) against the local emulator.
+
+The binary is the real CLI: config loader, credential chain from the environment, libcurl, the C
+signer and the typed reads. tests/support/emulator.py verifies every signature with its own
+implementation and is seeded (POST /_emulator/seed) with a built, half-built or absent private
+path of either topology. Everything runs on 127.0.0.1; the secret never appears in any output.
+
+Run by hand:
+    PLPROV_PROVISION_BIN=build/plrelay-provision \\
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_provision_cli.py
+"""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EMULATOR = os.path.join(os.path.dirname(HERE), "support", "emulator.py")
+BIN = os.environ.get("PLPROV_PROVISION_BIN", "")
+KEY_ID, SECRET = "testid", "provision-secret-0123456789"
+ES_ID = "es-cn-test"
+
+# ctest always sets PLPROV_PROVISION_BIN: a run without it (by hand) skips, a wrong path fails.
+pytestmark = pytest.mark.skipif(not BIN, reason="PLPROV_PROVISION_BIN is not set")
+
+RELAY_INI = """[global]
+workers = 1
+[route ldap]
+mode = tcp
+listen = 0.0.0.0:389
+upstreams = dc1.corp.example:389
+[route watcher]
+mode = connect
+listen = 0.0.0.0:3128
+allow_destinations = hooks.slack.com:443
+"""
+
+
+class Emulator:
+    def __init__(self, proc, port):
+        self.proc = proc
+        self.url = "http://127.0.0.1:%d" % port
+
+    def admin(self, path, payload=None):
+        data = None if payload is None else json.dumps(payload).encode()
+        req = urllib.request.Request(self.url + path, data=data,
+                                     method="GET" if data is None else "POST")
+        with urllib.request.urlopen(req, timeout=10) as r:  # loopback only
+            return json.loads(r.read())
+
+    def seed(self, **spec):
+        spec.setdefault("es_instance", ES_ID)
+        return self.admin("/_emulator/seed", spec)
+
+    def requests(self):
+        return self.admin("/_emulator/requests")
+
+
+@pytest.fixture
+def emulator():
+    proc = subprocess.Popen([sys.executable, EMULATOR, "--port", "0", "--access-key-id", KEY_ID,
+                             "--access-key-secret", SECRET, "--es-instance", ES_ID],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line, "emulator did not start: %s" % proc.stderr.read()
+    emu = Emulator(proc, json.loads(line)["port"])
+    yield emu
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def write_config(tmp_path, emu_url, topology="clb-ecs", extra=""):
+    url = emu_url or "http://127.0.0.1:9"
+    text = """[provider]
+region = cn-hangzhou
+state_file = state.json
+endpoint_slb = {u}
+endpoint_nlb = {u}
+endpoint_privatelink = {u}
+endpoint_elasticsearch = {u}
+metadata_endpoint = {u}
+[elasticsearch]
+instance_id = {es}
+username = elastic
+password_env = ES_PASSWORD
+[path]
+topology = {t}
+name = plrelay-test
+vpc_id = vpc-emulator
+""".format(u=url, es=ES_ID, t=topology)
+    if topology == "clb-ecs":
+        text += ("[clb]\nvswitch_id = vsw-emulator\necs_instances = i-relay1, i-relay2\n"
+                 "listener_ports = 389, 3128\n")
+    else:
+        text += ("[nlb]\nzones = cn-hangzhou-i:vsw-i, cn-hangzhou-j:vsw-j\n"
+                 "target_ip = 192.168.10.20\n")
+    path = tmp_path / ("provision-%s.ini" % topology)
+    path.write_text(text + extra)
+    return str(path)
+
+
+def run(args, secret=SECRET, timeout=60):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent",
+           "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret,
+           "ES_PASSWORD": "es-password-never-shown"}
+    p = subprocess.run([BIN] + args, env=env, capture_output=True, text=True, timeout=timeout)
+    for stream in (p.stdout, p.stderr):
+        assert secret not in stream
+        assert "es-password-never-shown" not in stream
+    return p
+
+
+def hops(doc):
+    return {(h["hop"], h["id"]) if h["hop"] in ("backend", "connection") else h["hop"]: h
+            for h in doc["hops"]}
+
+
+def test_the_binary_exists():
+    assert os.access(BIN, os.X_OK), "PLPROV_PROVISION_BIN=%r is not executable" % BIN
+
+
+def test_help_documents_the_exit_codes():
+    p = run(["--help"])
+    assert p.returncode == 0
+    assert "Exit status" in p.stdout
+    for code in ("0  ", "1  ", "2  ", "3  ", "4  ", "5  "):
+        assert "\n  " + code in p.stdout
+
+
+def test_config_errors_all_reported_with_lines(tmp_path):
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[provider]\nregion = cn hangzhou\n[elasticsearch]\npassword = x\n")
+    p = run(["-c", str(bad), "status"])
+    assert p.returncode == 2
+    assert "bad.ini:2: region:" in p.stderr
+    assert "bad.ini:4: a password never goes in this file" in p.stderr
+    assert "[path] needs topology" in p.stderr
+
+
+def test_unimplemented_commands_have_their_own_exit_code(tmp_path):
+    cfg = write_config(tmp_path, None)
+    for cmd in ("apply", "verify", "destroy"):
+        p = run(["-c", cfg, cmd, "--yes"])
+        assert p.returncode == 5, p.stderr
+        assert "not implemented yet" in p.stderr
+
+
+def test_es_settings_placeholder_then_state_domain(tmp_path):
+    cfg = write_config(tmp_path, None, topology="nlb-ip")
+    p = run(["-c", cfg, "es-settings"])
+    assert p.returncode == 0, p.stderr
+    assert 'reindex.remote.whitelist: "<endpoint-domain>:9200"' in p.stdout
+    domain = "ep-abc.epsrv-def.cn-hangzhou.privatelink.aliyuncs.com"
+    (tmp_path / "state.json").write_text(json.dumps({"endpoint_domain": domain}))
+    p = run(["-c", cfg, "es-settings", "--json"])
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["domain_known"] is True
+    assert doc["settings"] == {"reindex.remote.whitelist": domain + ":9200"}
+
+
+def test_es_settings_from_a_relay_config(tmp_path):
+    cfg = write_config(tmp_path, None)
+    relay = tmp_path / "plrelay.ini"
+    relay.write_text(RELAY_INI)
+    domain = "ep-1.epsrv-1.cn-hangzhou.privatelink.aliyuncs.com"
+    (tmp_path / "state.json").write_text(json.dumps({"endpoint_domain": domain}))
+    p = run(["-c", cfg, "es-settings", "--relay-config", str(relay), "--json"])
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)["settings"]
+    assert s["xpack.http.proxy.host"] == domain
+    assert s["xpack.http.proxy.port"] == 3128
+    assert s["xpack.security.authc.realms.ldap.ldap.url"] == "ldap://%s:389" % domain
+
+
+def test_status_and_plan_of_nothing_built(emulator, tmp_path):
+    cfg = write_config(tmp_path, emulator.url)
+    p = run(["-c", cfg, "status", "--json"])
+    assert p.returncode == 4, p.stderr
+    doc = json.loads(p.stdout)
+    h = hops(doc)
+    assert h["clb"]["state"] == "not found" and h["clb"]["ok"] is False
+    assert h["es instance"]["state"] == "active" and h["es instance"]["ok"] is True
+    assert doc["errors"] == []
+    p = run(["-c", cfg, "plan"])
+    assert p.returncode == 4, p.stderr
+    lines = [ln.split()[2] for ln in p.stdout.splitlines()]
+    assert lines == ["CreateLoadBalancer", "CreateLoadBalancerTCPListener",
+                     "StartLoadBalancerListener", "CreateLoadBalancerTCPListener",
+                     "StartLoadBalancerListener", "AddBackendServers", "AddBackendServers",
+                     "CreateVpcEndpointService", "CreateVpcEndpoint",
+                     "EnableVpcEndpointConnection"]
+    seen = emulator.requests()
+    assert seen and all(r["signature_ok"] for r in seen)
+    assert {r["style"] for r in seen if r["product"] == "elasticsearch"} == {"v2-roa"}
+    assert {r["style"] for r in seen if r["product"] == "slb"} == {"v3"}
+
+
+def test_clb_path_built_is_healthy_and_in_sync(emulator, tmp_path):
+    made = emulator.seed(topology="clb-ecs", name="plrelay-test", listener_ports=[389, 3128],
+                         ecs=["i-relay1", "i-relay2"])
+    cfg = write_config(tmp_path, emulator.url)
+    p = run(["-c", cfg, "status", "--json"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["healthy"] is True
+    h = hops(doc)
+    assert h["clb"]["id"] == made["lb_id"]
+    assert h["endpoint service"]["id"] == made["service_id"]
+    assert h[("connection", made["endpoint_id"])]["state"] == "Connected"
+    assert made["endpoint_domain"] in h["es endpoint"]["detail"]
+    assert h[("backend", "i-relay2")]["state"] == "attached"
+    p = run(["-c", cfg, "status"])
+    assert p.returncode == 0 and "HOP" in p.stdout and made["lb_id"] in p.stdout
+    p = run(["-c", cfg, "plan", "--json"])
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {"in_sync": True, "truncated": False, "steps": []}
+    p = run(["-c", cfg, "plan"])
+    assert "in sync" in p.stdout
+
+
+def test_clb_half_built_and_pending_connection(emulator, tmp_path):
+    emulator.seed(topology="clb-ecs", name="plrelay-test", listener_ports=[389],
+                  ecs=["i-relay1"], connection_status="Pending")
+    cfg = write_config(tmp_path, emulator.url)
+    p = run(["-c", cfg, "plan", "--json"])
+    assert p.returncode == 4, p.stderr
+    steps = json.loads(p.stdout)["steps"]
+    assert [s["action"] for s in steps] == ["CreateLoadBalancerTCPListener",
+                                            "StartLoadBalancerListener", "AddBackendServers",
+                                            "EnableVpcEndpointConnection"]
+    assert "3128" in steps[0]["detail"] and "i-relay2" in steps[2]["detail"]
+    p = run(["-c", cfg, "status", "--json"])
+    assert p.returncode == 4
+    h = hops(json.loads(p.stdout))
+    assert h["es endpoint"]["state"] == "Pending" and h["es endpoint"]["ok"] is False
+
+
+def test_nlb_path_whitelist_missing_then_set(emulator, tmp_path):
+    emulator.seed(topology="nlb-ip", name="plrelay-test")
+    cfg = write_config(tmp_path, emulator.url, topology="nlb-ip")
+    p = run(["-c", cfg, "plan", "--json"])
+    assert p.returncode == 4, p.stderr
+    steps = json.loads(p.stdout)["steps"]
+    assert [s["action"] for s in steps] == ["UpdateInstanceSettings"]
+    emulator.admin("/_emulator/reset", {})
+    made = emulator.seed(topology="nlb-ip", name="plrelay-test", whitelist=True)
+    p = run(["-c", cfg, "status", "--json"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    h = hops(json.loads(p.stdout))
+    assert h["nlb"]["id"] == made["lb_id"] and h["server group"]["state"] == "Available"
+    assert h["listener"]["state"] == "Running"
+    assert h["es whitelist"]["ok"] is True
+    p = run(["-c", cfg, "plan"])
+    assert p.returncode == 0 and "in sync" in p.stdout
+
+
+def test_bad_secret_is_a_clear_signature_error_without_retry_storm(emulator, tmp_path):
+    cfg = write_config(tmp_path, emulator.url)
+    p = run(["-c", cfg, "status"], secret="wrong-secret-abcdefgh")
+    assert p.returncode == 1
+    assert "SignatureDoesNotMatch" in p.stdout + p.stderr
+    assert len(emulator.requests()) <= 4  # one attempt per independent read, none retried
+
+
+def test_missing_credentials_exit_3(tmp_path):
+    cfg = write_config(tmp_path, "http://127.0.0.1:9")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent",
+           "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}
+    p = subprocess.run([BIN, "-c", cfg, "status"], env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 3, p.stderr
+    assert "no credentials" in p.stderr
