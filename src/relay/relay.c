@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "plrelay/log.h"
 #include "plrelay/runtime.h"
@@ -46,9 +47,34 @@ static void shut_when_flushed(struct plr_side *dst)
     dst->shut = 1;
 }
 
+/* Reading a side: through our own read event when it has one (see plr_sess_relay_start),
+ * else through its bufferevent. */
+static void read_off(struct plr_side *side)
+{
+    if (side->rev != NULL)
+        event_del(side->rev);
+    else
+        bufferevent_disable(side->bev, EV_READ);
+}
+
+static void read_on(struct plr_side *side)
+{
+    if (side->rev != NULL)
+        event_add(side->rev, NULL);
+    else
+        bufferevent_enable(side->bev, EV_READ);
+}
+
+/* Where a side's received bytes wait: our own buffer once relaying reads the socket itself
+ * (a bufferevent's input only accepts what the bufferevent read), else the bufferevent's. */
+static struct evbuffer *side_input(struct plr_side *side)
+{
+    return side->rbuf != NULL ? side->rbuf : bufferevent_get_input(side->bev);
+}
+
 static void pump(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
 {
-    struct evbuffer *in = bufferevent_get_input(src->bev);
+    struct evbuffer *in = side_input(src);
     struct evbuffer *out = bufferevent_get_output(dst->bev);
     size_t n = evbuffer_get_length(in);
     size_t high = s->route->cfg->buffer_bytes;
@@ -70,7 +96,7 @@ static void pump(struct plr_session *s, struct plr_side *src, struct plr_side *d
     s->last_activity_ms = plr_now_ms();
     if (evbuffer_get_length(out) > high && !src->paused) {
         /* Backpressure: stop reading until dst drained to half; its write callback resumes. */
-        bufferevent_disable(src->bev, EV_READ);
+        read_off(src);
         bufferevent_setwatermark(dst->bev, EV_WRITE, high / 2, 0);
         src->paused = 1;
         s->w->stats.reads_paused++;
@@ -93,7 +119,7 @@ void plr_sess_relay_write(struct plr_session *s, struct bufferevent *bev)
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         s->w->stats.reads_resumed++;
         if (!src->eof)
-            bufferevent_enable(src->bev, EV_READ);
+            read_on(src);
     }
     if (src->eof) {
         shut_when_flushed(dst);
@@ -110,6 +136,7 @@ void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short 
     if (what & BEV_EVENT_EOF) {
         pump(s, src, dst); /* whatever arrived with the FIN */
         src->eof = 1;
+        read_off(src);
         if (s->first_eof == NULL)
             s->first_eof = src == &s->client ? "client_eof" : "upstream_eof";
         if (src->paused) { /* no more reading: the pause ends with the stream */
@@ -131,6 +158,62 @@ void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short 
         else
             plr_sess_finalize(s, 200, "client_reset");
     }
+}
+
+/*
+ * Our own read path for relaying. libevent 2.1's buffered reads take at most 4 KiB per call
+ * (EVBUFFER_MAX_READ) after an ioctl(FIONREAD); here one recv(2) fills up to buffer_size of
+ * space reserved in the side's input buffer. Writes stay with the bufferevent (and the pump's
+ * direct-write fast path). A few reads per wake-up at most, so one busy side cannot starve the
+ * worker's other sessions.
+ */
+#define READS_PER_WAKEUP 4
+
+static void read_side(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
+{
+    struct evbuffer *in = src->rbuf;
+    size_t want = s->route->cfg->buffer_bytes;
+    evutil_socket_t fd = bufferevent_getfd(src->bev);
+
+    for (int round = 0; round < READS_PER_WAKEUP && !src->paused && !src->eof; round++) {
+        struct evbuffer_iovec v;
+        if (evbuffer_reserve_space(in, (ev_ssize_t)want, &v, 1) < 1) {
+            plr_sess_finalize(s, 500, "internal");
+            return;
+        }
+        ssize_t n = recv(fd, v.iov_base, v.iov_len < want ? v.iov_len : want, 0);
+        if (n > 0) {
+            v.iov_len = (size_t)n;
+            evbuffer_commit_space(in, &v, 1);
+            pump(s, src, dst);
+            if ((size_t)n < want)
+                return; /* the socket is drained for now */
+            continue;
+        }
+        evbuffer_commit_space(in, NULL, 0);
+        if (n == 0) {
+            plr_sess_relay_event(s, src->bev, BEV_EVENT_READING | BEV_EVENT_EOF);
+            return;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        plr_sess_relay_event(s, src->bev, BEV_EVENT_READING | BEV_EVENT_ERROR);
+        return;
+    }
+}
+
+static void on_client_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct plr_session *s = arg;
+
+    read_side(s, &s->client, &s->upstream);
+}
+
+static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct plr_session *s = arg;
+
+    read_side(s, &s->upstream, &s->client);
 }
 
 static void arm_idle(struct plr_session *s, uint64_t delay_ms)
@@ -159,7 +242,7 @@ void plr_sess_relay_idle(struct plr_session *s)
         arm_idle(s, idle - quiet);
 }
 
-void plr_sess_relay_start(struct plr_session *s, int pump_client)
+void plr_sess_relay_start(struct plr_session *s, unsigned flags)
 {
     const struct plr_route_config *rc = s->route->cfg;
     int one = 1;
@@ -174,11 +257,29 @@ void plr_sess_relay_start(struct plr_session *s, int pump_client)
     bufferevent_set_max_single_read(s->upstream.bev, rc->buffer_bytes);
     bufferevent_set_max_single_write(s->client.bev, rc->buffer_bytes);
     bufferevent_set_max_single_write(s->upstream.bev, rc->buffer_bytes);
-    bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
-    bufferevent_enable(s->upstream.bev, EV_READ | EV_WRITE);
     evtimer_del(s->timer);
-    if (pump_client)
+    if (flags & PLR_RELAY_PUMP_PENDING)
         pump(s, &s->client, &s->upstream); /* bytes that came with a header */
+    if (flags & PLR_RELAY_OWN_READS) {
+        struct plr_side *sides[2] = {&s->client, &s->upstream};
+        event_callback_fn cbs[2] = {on_client_readable, on_upstream_readable};
+        for (int i = 0; i < 2; i++) {
+            bufferevent_disable(sides[i]->bev, EV_READ);
+            bufferevent_enable(sides[i]->bev, EV_WRITE);
+            sides[i]->rbuf = evbuffer_new();
+            sides[i]->rev = event_new(s->w->base, bufferevent_getfd(sides[i]->bev),
+                                      EV_READ | EV_PERSIST, cbs[i], s);
+            if (sides[i]->rbuf == NULL || sides[i]->rev == NULL) {
+                plr_sess_finalize(s, 500, "internal");
+                return;
+            }
+            if (!sides[i]->paused)
+                event_add(sides[i]->rev, NULL);
+        }
+    } else {
+        bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
+        bufferevent_enable(s->upstream.bev, EV_READ | EV_WRITE);
+    }
     if (rc->idle_timeout_ms > 0)
         arm_idle(s, rc->idle_timeout_ms);
     plr_log(PLR_LOG_DEBUG, "session %llu: connected to %s (%s) after %u attempt(s)",

@@ -106,6 +106,14 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
     plr_log(PLR_LOG_DEBUG, "session %llu: %s %s -> %s: %s (%d)", (unsigned long long)s->id,
             s->route->cfg->name, s->client_str, s->upstream_str[0] ? s->upstream_str : "-", reason,
             status);
+    if (s->client.rev != NULL)
+        event_free(s->client.rev);
+    if (s->upstream.rev != NULL)
+        event_free(s->upstream.rev);
+    if (s->client.rbuf != NULL)
+        evbuffer_free(s->client.rbuf);
+    if (s->upstream.rbuf != NULL)
+        evbuffer_free(s->upstream.rbuf);
     if (s->client.bev != NULL)
         bufferevent_free(s->client.bev);
     if (s->upstream.bev != NULL)
@@ -211,7 +219,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         if (s->fwd != NULL)
             plr_fwd_connected(s);
         else if (plr_sess_send_proxy(s) == 0) /* the header goes before any payload */
-            plr_sess_relay_start(s, 1);
+            plr_sess_relay_start(s, PLR_RELAY_PUMP_PENDING | PLR_RELAY_OWN_READS);
         return;
     }
     int err = EVUTIL_SOCKET_ERROR();

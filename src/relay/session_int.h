@@ -30,10 +30,12 @@ enum plr_session_state {
 
 /* Per direction: what has happened to one side's socket. */
 struct plr_side {
-    struct bufferevent *bev;
-    unsigned eof : 1;    /* we read EOF from it */
-    unsigned shut : 1;   /* we sent it FIN (shutdown SHUT_WR) */
-    unsigned paused : 1; /* reading stopped because the other side's output is full */
+    struct bufferevent *bev; /* writes always; reads until relaying takes them over */
+    struct event *rev;       /* relaying: our own read event (relay.c), NULL before; owned */
+    struct evbuffer *rbuf;   /* relaying: what rev read, waiting to be written; owned */
+    unsigned eof : 1;        /* we read EOF from it */
+    unsigned shut : 1;       /* we sent it FIN (shutdown SHUT_WR) */
+    unsigned paused : 1;     /* reading stopped because the other side's output is full */
 };
 
 struct plr_session {
@@ -91,8 +93,12 @@ uint64_t plr_sess_now_us(void);
 struct timeval plr_sess_tv(uint64_t ms);
 
 /* relay.c */
-/* pump_client: move bytes already read from the client (they came with a header) now. */
-void plr_sess_relay_start(struct plr_session *s, int pump_client);
+/* flags: PLR_RELAY_PUMP_PENDING — move bytes already read from the client (they came with a
+ * header) now; PLR_RELAY_OWN_READS — read both sockets with relay.c's own events (large
+ * recv(2) calls) instead of through the bufferevents (whose reads the caller still needs). */
+#define PLR_RELAY_PUMP_PENDING 1u
+#define PLR_RELAY_OWN_READS 2u
+void plr_sess_relay_start(struct plr_session *s, unsigned flags);
 void plr_sess_relay_read(struct plr_session *s, struct bufferevent *bev);
 void plr_sess_relay_write(struct plr_session *s, struct bufferevent *bev);
 void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short what);
