@@ -22,6 +22,11 @@ struct plr_listener;
 #define PLR_LISTENER_BACKLOG 1024
 #define PLR_LISTENER_PAUSE_MS 100
 
+/* Check that nobody listens on `hp` yet. Workers' sockets share the port through
+ * SO_REUSEPORT, which would also let a second plrelay (same user) silently join in; this
+ * probe binds without it first, so a second instance fails to start instead. 0 or -1. */
+int plr_listener_probe(const struct plr_hostport *hp, char *err, size_t err_len);
+
 /* Create, bind and listen a socket for `hp` (literal address). Returns the fd or -1 with the
  * reason in err. */
 int plr_listener_bind(const struct plr_hostport *hp, char *err, size_t err_len);

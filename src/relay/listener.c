@@ -64,6 +64,31 @@ fail:
     return -1;
 }
 
+int plr_listener_probe(const struct plr_hostport *hp, char *err, size_t err_len)
+{
+    int one = 1;
+    int fd = socket(hp->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd == -1) {
+        snprintf(err, err_len, "socket: %s", strerror(errno));
+        return -1;
+    }
+    /* SO_REUSEADDR only: a socket in TIME_WAIT is fine, a live listener is not. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (hp->addr.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (const struct sockaddr *)&hp->addr, hp->addr_len) == -1) {
+        int e = errno;
+        snprintf(err, err_len, "bind: %s%s", strerror(e),
+                 e == EADDRINUSE ? " (another process listens there: is plrelay already running?)"
+                                 : "");
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 /* Close a connection we will not serve, with its one access-log line. */
 static void refuse(struct plr_listener *l, int fd, const struct sockaddr *peer, const char *reason)
 {

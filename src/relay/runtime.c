@@ -113,6 +113,10 @@ static int worker_init(struct plr_runtime *rt, struct plr_worker *w, unsigned id
         for (size_t i = 0; i < rc->listen_count; i++) {
             char addr[PLR_SOCKADDR_STRLEN], why[256];
             plr_sockaddr_str((const struct sockaddr *)&rc->listen[i].addr, addr, sizeof(addr));
+            if (id == 0 && plr_listener_probe(&rc->listen[i], why, sizeof(why)) == -1) {
+                snprintf(err, err_len, "route %s: cannot listen on %s: %s", rc->name, addr, why);
+                return -1;
+            }
             int fd = plr_listener_bind(&rc->listen[i], why, sizeof(why));
             if (fd == -1) {
                 snprintf(err, err_len, "route %s: cannot listen on %s: %s", rc->name, addr, why);
