@@ -428,14 +428,14 @@ void plr_fwd_connected(struct plr_session *s)
         static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
         f->tunnel = true;
         evbuffer_add(bufferevent_get_output(s->client.bev), ok, sizeof(ok) - 1);
-        plr_sess_relay_start(s, 1); /* bytes pipelined after the head go through */
+        plr_sess_relay_start(s, PLR_RELAY_PUMP_PENDING | PLR_RELAY_OWN_READS); /* + pipelined */
         return;
     }
     evbuffer_add(bufferevent_get_output(s->upstream.bev), f->origin, f->origin_len);
     s->bytes_in += f->origin_len;
     free(f->origin);
     f->origin = NULL;
-    plr_sess_relay_start(s, 0);
+    plr_sess_relay_start(s, 0); /* forward.c reads the request body and response itself */
     pump_request_body(s);
 }
 
@@ -460,6 +460,23 @@ static void log_request(struct plr_session *s, int status, const char *reason)
     s->detail = NULL;
 }
 
+/* End the connection once what is queued for the client is written: FIN, then wait (at most
+ * LINGER_MS) for the client to close. The access line was already written per request. */
+static void close_after_flush(struct plr_session *s, int status, const char *reason)
+{
+    struct plr_fwd_state *f = fwd_of(s);
+
+    s->no_log = 1;
+    f->pending_status = status;
+    f->pending_reason = reason;
+    s->state = PLR_SESS_CLOSING;
+    evtimer_del(s->timer);
+    bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
+    bufferevent_enable(s->client.bev, s->client.eof ? EV_WRITE : EV_READ | EV_WRITE);
+    arm(s, LINGER_MS);
+    plr_fwd_write(s, s->client.bev);
+}
+
 /* The response is complete: the next request on a kept-alive connection, or the end. */
 static void response_done(struct plr_session *s)
 {
@@ -469,16 +486,8 @@ static void response_done(struct plr_session *s)
     f->requests++;
     drop_upstream(s);
     if (!f->keep_alive || s->client.eof) {
-        /* The client learnt "Connection: close": flush, then FIN, then wait for its close. */
-        s->no_log = 1;
-        f->pending_status = 200;
-        f->pending_reason = "request_done";
-        s->state = PLR_SESS_CLOSING;
-        evtimer_del(s->timer);
-        bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
-        bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
-        arm(s, LINGER_MS);
-        plr_fwd_write(s, s->client.bev);
+        /* The client learnt "Connection: close" (or has gone quiet): flush, FIN, then close. */
+        close_after_flush(s, 200, "request_done");
         return;
     }
     plr_sess_reset_request(s);
@@ -505,6 +514,11 @@ static int response_head(struct plr_session *s)
         return 0; /* wait for more */
     }
     size_t head_len = (size_t)end.pos + 4;
+    if (head_len > PLR_FWD_RESPONSE_HEAD_MAX_BYTES) {
+        set_detail(s, "%s: response head over %d bytes", f->what, PLR_FWD_RESPONSE_HEAD_MAX_BYTES);
+        reply_error(s, 502, "bad_response", "bad response from the destination");
+        return -1;
+    }
     const uint8_t *head = evbuffer_pullup(in, (ssize_t)head_len);
     out = malloc(head_len + 32);
     ssize_t n = head != NULL && out != NULL
@@ -604,6 +618,8 @@ void plr_fwd_write(struct plr_session *s, struct bufferevent *bev)
             evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
             shutdown(bufferevent_getfd(bev), SHUT_WR);
             f->shut_sent = true;
+            if (s->client.eof) /* the client closed its side already: nothing to wait for */
+                plr_sess_finalize(s, f->pending_status, f->pending_reason);
         }
         return;
     }
@@ -629,13 +645,27 @@ void plr_fwd_event(struct plr_session *s, struct bufferevent *bev, short what)
         plr_sess_relay_event(s, bev, what);
         return;
     }
-    if (s->state == PLR_SESS_CLOSING) { /* the client went away: done */
-        plr_sess_finalize(s, f->pending_status, f->pending_reason);
+    if (s->state == PLR_SESS_CLOSING) {
+        if ((what & BEV_EVENT_EOF) && from_client &&
+            evbuffer_get_length(bufferevent_get_output(s->client.bev)) > 0) {
+            s->client.eof = 1; /* half-closed: finish writing, then close */
+            bufferevent_disable(s->client.bev, EV_READ);
+            return;
+        }
+        plr_sess_finalize(s, f->pending_status, f->pending_reason); /* the client went away */
         return;
     }
     if (s->state == PLR_SESS_REQUEST || s->state == PLR_SESS_RESOLVING) {
         if (f->requests > 0 && pending == 0) {
-            s->no_log = 1; /* a kept-alive connection closed between requests */
+            /* A kept-alive connection closed between requests; the last response may still
+             * be on its way out (a client that half-closed after its request). */
+            s->client.eof = 1;
+            if ((what & BEV_EVENT_EOF) &&
+                evbuffer_get_length(bufferevent_get_output(s->client.bev)) > 0) {
+                close_after_flush(s, 200, "client_eof");
+                return;
+            }
+            s->no_log = 1;
             plr_sess_finalize(s, 200, "client_eof");
         } else if (pending == 0 && s->state == PLR_SESS_REQUEST) {
             s->w->stats.probes++; /* connected and left without a word: a health check */
