@@ -48,7 +48,7 @@ void plr_pool_free(struct plr_pool *pool); /* accepts NULL */
  * (min(count, max)). Advances the round-robin cursor.
  */
 size_t plr_pool_order(struct plr_pool *pool, const struct sockaddr *client, uint64_t now_ms,
-                      size_t *order, size_t max);
+                      uint8_t *order, size_t max);
 
 /* The addresses of a server right now (a reference the caller releases), NULL when none. */
 struct plr_addrset *plr_pool_server_addrs(struct plr_upstream_server *server);

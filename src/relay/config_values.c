@@ -23,6 +23,7 @@
 #include "config_keys.h"
 #include "plrelay/acl.h"
 #include "plrelay/auth.h"
+#include "plrelay/upstream.h"
 
 #define MS_PER_DAY (24ull * 3600ull * 1000ull)
 #define DURATION_MAX_MS (30ull * MS_PER_DAY)         /* 30 days */
@@ -505,8 +506,15 @@ static int parse_upstreams(void *base, const char *value, char *reason, size_t r
 {
     struct plr_route_config *rc = base;
 
-    return plr_config_parse_hostport_list(value, 0, &rc->upstreams, &rc->upstream_count, reason,
-                                          reason_len);
+    if (plr_config_parse_hostport_list(value, 0, &rc->upstreams, &rc->upstream_count, reason,
+                                       reason_len) != 0)
+        return -1;
+    if (rc->upstream_count > PLR_POOL_MAX_SERVERS) {
+        snprintf(reason, reason_len, "upstreams: at most %d servers per route",
+                 PLR_POOL_MAX_SERVERS);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- ingress trust lists (parsed by the acl module) ---------------------------------------- */

@@ -57,7 +57,7 @@ struct plr_session {
     const char *detail; /* human detail for the access log (rule, parser reason); static */
     char detail_buf[160];
     /* Upstream selection (session.c). */
-    size_t order[PLR_POOL_MAX_SERVERS];
+    uint8_t order[PLR_POOL_MAX_SERVERS]; /* server indexes to try, in order */
     size_t order_count, order_pos;
     struct plr_upstream_server *server;  /* server of the current attempt */
     struct plr_upstream_server *charged; /* server whose `active` we incremented */

@@ -128,7 +128,7 @@ static size_t least_loaded(struct plr_pool *pool, size_t start)
 }
 
 size_t plr_pool_order(struct plr_pool *pool, const struct sockaddr *client, uint64_t now_ms,
-                      size_t *order, size_t max)
+                      uint8_t *order, size_t max)
 {
     size_t n = pool->count < max ? pool->count : max;
     size_t first = 0, healthy = 0, marked = 0;
@@ -164,8 +164,8 @@ size_t plr_pool_order(struct plr_pool *pool, const struct sockaddr *client, uint
     }
     size_t w = 0;
     for (size_t k = 0; k < healthy && w < n; k++)
-        order[w++] = tmp[k];
+        order[w++] = (uint8_t)tmp[k];
     for (size_t k = 0; k < marked && w < n; k++)
-        order[w++] = tmp[PLR_POOL_MAX_SERVERS - 1 - k];
+        order[w++] = (uint8_t)tmp[PLR_POOL_MAX_SERVERS - 1 - k];
     return w;
 }

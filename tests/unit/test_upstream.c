@@ -40,7 +40,8 @@ static struct sockaddr_in client(const char *ip)
 Test(upstream, roundrobin_rotates_first_choice_over_all_servers)
 {
     struct plr_pool *pool = pool_of(3, PLR_BALANCE_ROUNDROBIN);
-    size_t order[8], seen[3] = {0};
+    uint8_t order[8];
+    size_t seen[3] = {0};
 
     for (int i = 0; i < 9; i++) {
         cr_assert_eq(plr_pool_order(pool, NULL, 1000, order, 8), 3);
@@ -54,7 +55,7 @@ Test(upstream, roundrobin_rotates_first_choice_over_all_servers)
 Test(upstream, failover_prefers_first_server_in_file_order)
 {
     struct plr_pool *pool = pool_of(3, PLR_BALANCE_FAILOVER);
-    size_t order[8];
+    uint8_t order[8];
 
     for (int i = 0; i < 4; i++) {
         plr_pool_order(pool, NULL, 1000, order, 8);
@@ -66,7 +67,7 @@ Test(upstream, failover_prefers_first_server_in_file_order)
 Test(upstream, failed_server_moves_last_until_hold_expires)
 {
     struct plr_pool *pool = pool_of(3, PLR_BALANCE_FAILOVER);
-    size_t order[8];
+    uint8_t order[8];
 
     plr_pool_mark_failed(&pool->servers[0], 1000);
     plr_pool_order(pool, NULL, 1001, order, 8);
@@ -83,7 +84,7 @@ Test(upstream, failed_server_moves_last_until_hold_expires)
 Test(upstream, leastconn_picks_server_with_fewest_active)
 {
     struct plr_pool *pool = pool_of(3, PLR_BALANCE_LEASTCONN);
-    size_t order[8];
+    uint8_t order[8];
 
     atomic_store(&pool->servers[0].active, 5);
     atomic_store(&pool->servers[1].active, 1);
@@ -101,7 +102,8 @@ Test(upstream, leastconn_picks_server_with_fewest_active)
 Test(upstream, leastconn_spreads_ties)
 {
     struct plr_pool *pool = pool_of(2, PLR_BALANCE_LEASTCONN);
-    size_t order[8], seen[2] = {0};
+    uint8_t order[8];
+    size_t seen[2] = {0};
 
     for (int i = 0; i < 10; i++) {
         plr_pool_order(pool, NULL, 1000, order, 8);
@@ -114,7 +116,8 @@ Test(upstream, leastconn_spreads_ties)
 Test(upstream, source_hash_is_stable_per_client_address)
 {
     struct plr_pool *pool = pool_of(4, PLR_BALANCE_SOURCE_HASH);
-    size_t order[8], first;
+    uint8_t order[8];
+    size_t first;
     int differs = 0;
 
     struct sockaddr_in a = client("10.0.0.1");
@@ -139,7 +142,7 @@ Test(upstream, source_hash_is_stable_per_client_address)
 Test(upstream, order_is_truncated_to_max)
 {
     struct plr_pool *pool = pool_of(4, PLR_BALANCE_ROUNDROBIN);
-    size_t order[2];
+    uint8_t order[2];
 
     cr_assert_eq(plr_pool_order(pool, NULL, 1000, order, 2), 2);
     plr_pool_free(pool);
