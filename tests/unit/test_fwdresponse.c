@@ -73,7 +73,8 @@ static void expect_out(const char *want)
     cr_assert_str_eq(o.out, want);
 }
 
-/* ---- status line ------------------------------------------------------------------------------ */
+/* ---- status line ------------------------------------------------------------------------------
+ */
 
 Test(fwdresponse, ok_with_content_length_is_copied_with_our_keep_alive)
 {
@@ -139,12 +140,24 @@ Test(fwdresponse, status_codes_are_read_as_three_digits)
 Test(fwdresponse, malformed_status_lines_are_refused)
 {
     static const char *const heads[] = {
-        "HTTP/1.2 200 OK\r\n\r\n",   "HTTP/2 200 OK\r\n\r\n",     "HTTP/2.0 200 OK\r\n\r\n",
-        "http/1.1 200 OK\r\n\r\n",   "HTTP/1.1  200 OK\r\n\r\n",  "HTTP/1.1 20 OK\r\n\r\n\r\n",
-        "HTTP/1.1 2x0 OK\r\n\r\n",   "HTTP/1.1 -20 OK\r\n\r\n",   "HTTP/1.10 200 OK\r\n\r\n",
-        "ICY 200 OK\r\n\r\n\r\n\r\n", " HTTP/1.1 200 OK\r\n\r\n", "HTTP/1.1\t200 OK\r\n\r\n",
-        "HTTP/1.1 200 OK\n\r\n",     "HTTP/1.1 200 OK\r\r\n\r\n", "HTTP/1.1 200 O\nK\r\n\r\n",
-        "HTTP/1.1 200 OK\r\n",       "HTTP/1.1 200 OK",           "",
+        "HTTP/1.2 200 OK\r\n\r\n",
+        "HTTP/2 200 OK\r\n\r\n",
+        "HTTP/2.0 200 OK\r\n\r\n",
+        "http/1.1 200 OK\r\n\r\n",
+        "HTTP/1.1  200 OK\r\n\r\n",
+        "HTTP/1.1 20 OK\r\n\r\n\r\n",
+        "HTTP/1.1 2x0 OK\r\n\r\n",
+        "HTTP/1.1 -20 OK\r\n\r\n",
+        "HTTP/1.10 200 OK\r\n\r\n",
+        "ICY 200 OK\r\n\r\n\r\n\r\n",
+        " HTTP/1.1 200 OK\r\n\r\n",
+        "HTTP/1.1\t200 OK\r\n\r\n",
+        "HTTP/1.1 200 OK\n\r\n",
+        "HTTP/1.1 200 OK\r\r\n\r\n",
+        "HTTP/1.1 200 O\nK\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n",
+        "HTTP/1.1 200 OK",
+        "",
         "HTTP/1.1 200",
     };
     for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
@@ -177,7 +190,8 @@ Test(fwdresponse, status_below_100_is_refused)
                      o.resp.status);
 }
 
-/* ---- framing (RFC 9112 §6.3) -------------------------------------------------------------------- */
+/* ---- framing (RFC 9112 §6.3) --------------------------------------------------------------------
+ */
 
 Test(fwdresponse, head_request_has_no_body_whatever_the_fields_say)
 {
@@ -231,8 +245,8 @@ Test(fwdresponse, content_length_values)
         const char *value;
         int64_t n;
     } ok[] = {
-        {"0", 0}, {"7", 7}, {"007", 7}, {"  42  ", 42}, {"\t9", 9},
-        {"999999999999999999", 999999999999999999LL},
+        {"0", 0},       {"7", 7},   {"007", 7},
+        {"  42  ", 42}, {"\t9", 9}, {"999999999999999999", 999999999999999999LL},
     };
     char head[128];
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -243,8 +257,18 @@ Test(fwdresponse, content_length_values)
         cr_assert(o.resp.keep_alive);
     }
     static const char *const bad[] = {
-        "", "+5", "-1", "5 5", "5, 5", "5,6", "0x10", "1e3", "5;", "99999999999999999999",
-        "18446744073709551621", "\xef\xbc\x95",
+        "",
+        "+5",
+        "-1",
+        "5 5",
+        "5, 5",
+        "5,6",
+        "0x10",
+        "1e3",
+        "5;",
+        "99999999999999999999",
+        "18446744073709551621",
+        "\xef\xbc\x95",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\n", bad[i]);
@@ -263,9 +287,8 @@ Test(fwdresponse, repeated_equal_content_length_is_one_length)
 
 Test(fwdresponse, conflicting_content_length_is_refused)
 {
-    cr_assert_eq(run("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", false,
-                     true),
-                 -1);
+    cr_assert_eq(
+        run("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", false, true), -1);
     cr_assert_eq(run("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX: y\r\nCONTENT-LENGTH: 0\r\n\r\n",
                      false, true),
                  -1);
@@ -345,7 +368,8 @@ Test(fwdresponse, transfer_encoding_with_content_length_is_refused)
                  -1);
 }
 
-/* ---- the keep-alive decision ---------------------------------------------------------------------- */
+/* ---- the keep-alive decision
+ * ---------------------------------------------------------------------- */
 
 Test(fwdresponse, keep_alive_needs_the_clients_wish_and_a_self_delimiting_body)
 {
@@ -380,7 +404,8 @@ Test(fwdresponse, keep_alive_needs_the_clients_wish_and_a_self_delimiting_body)
     }
 }
 
-/* ---- hop-by-hop fields ------------------------------------------------------------------------------ */
+/* ---- hop-by-hop fields
+ * ------------------------------------------------------------------------------ */
 
 Test(fwdresponse, connection_keep_alive_and_proxy_connection_are_replaced)
 {
@@ -428,7 +453,8 @@ Test(fwdresponse, other_fields_are_copied_as_received_in_order)
                "\r\n");
 }
 
-/* ---- refusals ------------------------------------------------------------------------------------- */
+/* ---- refusals
+ * ------------------------------------------------------------------------------------- */
 
 Test(fwdresponse, malformed_field_lines_are_refused)
 {
@@ -489,8 +515,7 @@ Test(fwdresponse, too_small_output_buffer_is_refused_without_writing_past_it)
         cr_assert_eq(run_cap(heads[h], len, false, true, (size_t)need), need);
         cr_assert_str_eq(o.out, want);
         for (size_t cap = 0; cap < (size_t)need; cap++)
-            cr_assert_eq(run_cap(heads[h], len, false, true, cap), -1, "cap %zu of %zd", cap,
-                         need);
+            cr_assert_eq(run_cap(heads[h], len, false, true, cap), -1, "cap %zu of %zd", cap, need);
     }
 }
 
