@@ -84,19 +84,6 @@ static void arm(struct plr_session *s, uint64_t ms)
     evtimer_add(s->timer, &tv);
 }
 
-static void set_detail(struct plr_session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_detail(struct plr_session *s, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(s->detail_buf, sizeof(s->detail_buf), fmt, ap);
-    va_end(ap);
-    s->detail = s->detail_buf;
-}
-
 static void drop_upstream(struct plr_session *s)
 {
     if (s->upstream.bev != NULL) {
@@ -116,7 +103,7 @@ static void reply_error(struct plr_session *s, int status, const char *reason, c
     ssize_t n = plr_fwd_reply(status, text, buf, sizeof(buf));
 
     if (s->detail == NULL)
-        set_detail(s, "%s", text);
+        plr_sess_set_detail(s, "%s", text);
     if (status == 403)
         s->w->stats.denied++;
     plr_lookup_cancel(f->lookup);
@@ -167,9 +154,9 @@ static void check_and_connect(struct plr_session *s, struct sockaddr_storage *ad
         set_port(&addrs[i], s->dest_port);
         if (!plr_acl_addr_permitted(rc->allow_private_destinations,
                                     (const struct sockaddr *)&addrs[i], &why)) {
-            set_detail(s, "%s resolves to %s: %s", fwd_of(s)->host,
-                       plr_sockaddr_str((const struct sockaddr *)&addrs[i], addr, sizeof(addr)),
-                       why);
+            plr_sess_set_detail(
+                s, "%s resolves to %s: %s", fwd_of(s)->host,
+                plr_sockaddr_str((const struct sockaddr *)&addrs[i], addr, sizeof(addr)), why);
             reply_error(s, 403, "blocked_address", "destination address not allowed");
             return;
         }
@@ -185,7 +172,8 @@ static void on_lookup(const struct plr_lookup_result *r, void *arg)
     fwd_of(s)->lookup = NULL;
     if (r->count == 0) {
         int timeout = r->error == DNS_ERR_TIMEOUT;
-        set_detail(s, "lookup of %s failed: %s", fwd_of(s)->host, plr_lookup_error_str(r->error));
+        plr_sess_set_detail(s, "lookup of %s failed: %s", fwd_of(s)->host,
+                            plr_lookup_error_str(r->error));
         reply_error(s, timeout ? 504 : 502, timeout ? "dns_timeout" : "dns_failure",
                     "destination name could not be resolved");
         return;
@@ -220,13 +208,13 @@ static void route_request(struct plr_session *s, const struct plr_fwd_request *r
     const char *rule = NULL, *why = NULL;
 
     if (req->host_kind == PLR_FWD_HOST_NUMERIC) {
-        set_detail(s, "\"%s\": non-canonical numeric host form", req->host);
+        plr_sess_set_detail(s, "\"%s\": non-canonical numeric host form", req->host);
         reply_error(s, 403, "denied_destination", "numeric host form not allowed");
         return;
     }
     if (req->host_kind == PLR_FWD_HOST_NAME) {
         if (!plr_acl_dest_match_name(rc->allow_destinations, req->host, req->port, &rule)) {
-            set_detail(s, "%s: %s", s->dest_label, rule);
+            plr_sess_set_detail(s, "%s: %s", s->dest_label, rule);
             reply_error(s, 403, "denied_destination", "destination not allowed");
             return;
         }
@@ -245,13 +233,13 @@ static void route_request(struct plr_session *s, const struct plr_fwd_request *r
     }
     set_port(&ss, req->port);
     if (!plr_acl_dest_match_addr(rc->allow_destinations, (const struct sockaddr *)&ss, &rule)) {
-        set_detail(s, "%s: %s", s->dest_label, rule);
+        plr_sess_set_detail(s, "%s: %s", s->dest_label, rule);
         reply_error(s, 403, "denied_destination", "destination not allowed");
         return;
     }
     if (!plr_acl_addr_permitted(rc->allow_private_destinations, (const struct sockaddr *)&ss,
                                 &why)) {
-        set_detail(s, "%s: %s", s->dest_label, why);
+        plr_sess_set_detail(s, "%s: %s", s->dest_label, why);
         reply_error(s, 403, "blocked_address", "destination address not allowed");
         return;
     }
@@ -319,13 +307,13 @@ static bool authorized(struct plr_session *s, const struct plr_fwd_request *req,
     if (auth == NULL)
         return true;
     if (req->proxy_auth_field < 0) {
-        set_detail(s, "no Proxy-Authorization");
+        plr_sess_set_detail(s, "no Proxy-Authorization");
         return false;
     }
     const struct plr_fwd_field *f = &req->fields[req->proxy_auth_field];
     if (!plr_auth_check(auth, (const char *)head + f->value_off, f->value_len, user,
                         sizeof(user))) {
-        set_detail(s, "bad Proxy-Authorization credentials");
+        plr_sess_set_detail(s, "bad Proxy-Authorization credentials");
         return false;
     }
     return true;
@@ -355,7 +343,7 @@ static void read_request(struct plr_session *s)
     case PLR_FWD_AGAIN:
         break;
     case PLR_FWD_ERR:
-        set_detail(s, "%s", reason);
+        plr_sess_set_detail(s, "%s", reason);
         reply_error(s, status, error_reason(status), reason);
         break;
     case PLR_FWD_OK:
@@ -363,7 +351,7 @@ static void read_request(struct plr_session *s)
         if (!authorized(s, req, buf)) {
             reply_error(s, 407, "auth_required", "proxy authentication required");
         } else if (req->chunked) {
-            set_detail(s, "chunked request bodies are not supported; send Content-Length");
+            plr_sess_set_detail(s, "chunked request bodies are not supported; send Content-Length");
             reply_error(s, 501, "not_implemented", "chunked request body not supported");
         } else if (take_request(s, req, buf) == -1) {
             reply_error(s, 500, "internal", "out of memory");
@@ -455,7 +443,7 @@ static void log_request(struct plr_session *s, int status, const char *reason)
 {
     struct plr_fwd_state *f = fwd_of(s);
 
-    set_detail(s, "%s -> %d", f->what, f->resp_status);
+    plr_sess_set_detail(s, "%s -> %d", f->what, f->resp_status);
     plr_sess_log(s, status, reason);
     s->detail = NULL;
 }
@@ -506,8 +494,8 @@ static int response_head(struct plr_session *s)
 
     if (end.pos < 0) {
         if (evbuffer_get_length(in) > PLR_FWD_RESPONSE_HEAD_MAX_BYTES) {
-            set_detail(s, "%s: response head over %d bytes", f->what,
-                       PLR_FWD_RESPONSE_HEAD_MAX_BYTES);
+            plr_sess_set_detail(s, "%s: response head over %d bytes", f->what,
+                                PLR_FWD_RESPONSE_HEAD_MAX_BYTES);
             reply_error(s, 502, "bad_response", "bad response from the destination");
             return -1;
         }
@@ -515,7 +503,8 @@ static int response_head(struct plr_session *s)
     }
     size_t head_len = (size_t)end.pos + 4;
     if (head_len > PLR_FWD_RESPONSE_HEAD_MAX_BYTES) {
-        set_detail(s, "%s: response head over %d bytes", f->what, PLR_FWD_RESPONSE_HEAD_MAX_BYTES);
+        plr_sess_set_detail(s, "%s: response head over %d bytes", f->what,
+                            PLR_FWD_RESPONSE_HEAD_MAX_BYTES);
         reply_error(s, 502, "bad_response", "bad response from the destination");
         return -1;
     }
@@ -527,7 +516,7 @@ static int response_head(struct plr_session *s)
                     : -1;
     if (n < 0 || resp.status == 101) {
         free(out);
-        set_detail(s, "%s: malformed or unsupported response head", f->what);
+        plr_sess_set_detail(s, "%s: malformed or unsupported response head", f->what);
         reply_error(s, 502, "bad_response", "bad response from the destination");
         return -1;
     }
@@ -671,7 +660,8 @@ void plr_fwd_event(struct plr_session *s, struct bufferevent *bev, short what)
             s->w->stats.probes++; /* connected and left without a word: a health check */
             plr_sess_finalize(s, PLR_STATUS_PROBE, "probe");
         } else {
-            set_detail(s, "the client closed the connection before the request was served");
+            plr_sess_set_detail(s,
+                                "the client closed the connection before the request was served");
             plr_sess_finalize(s, 400, "bad_request");
         }
         return;
@@ -692,7 +682,7 @@ void plr_fwd_event(struct plr_session *s, struct bufferevent *bev, short what)
         return;
     }
     if (f->resp == RESP_HEAD) {
-        set_detail(s, "%s: the destination closed without a response", f->what);
+        plr_sess_set_detail(s, "%s: the destination closed without a response", f->what);
         reply_error(s, 502, "bad_response", "no response from the destination");
         return;
     }
@@ -709,8 +699,8 @@ void plr_fwd_timeout(struct plr_session *s)
         s->no_log = 1; /* idle kept-alive connection */
         plr_sess_finalize(s, 200, "idle_timeout");
     } else if (s->state == PLR_SESS_REQUEST) {
-        set_detail(s, "no complete request head within %llu ms",
-                   (unsigned long long)s->route->cfg->handshake_timeout_ms);
+        plr_sess_set_detail(s, "no complete request head within %llu ms",
+                            (unsigned long long)s->route->cfg->handshake_timeout_ms);
         reply_error(s, 408, "handshake_timeout", "request head not received in time");
     }
 }

@@ -39,12 +39,13 @@ static int deny(struct plr_session *s, int status, const char *reason, const cha
 
 static int deny(struct plr_session *s, int status, const char *reason, const char *fmt, ...)
 {
+    char text[PLR_SESS_DETAIL_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(s->detail_buf, sizeof(s->detail_buf), fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    s->detail = s->detail_buf;
+    plr_sess_set_detail(s, "%s", text);
     if (status == 403)
         s->w->stats.denied++;
     else if (status == 400)
@@ -124,9 +125,13 @@ int plr_sess_ingress_start(struct plr_session *s)
 
 static void probe(struct plr_session *s, const char *what)
 {
+    char client[PLR_SOCKADDR_STRLEN];
+
     s->w->stats.probes++;
-    plr_log(PLR_LOG_DEBUG, "session %llu: %s %s: load-balancer probe (%s)",
-            (unsigned long long)s->id, s->route->cfg->name, s->client_str, what);
+    if (plr_log_enabled(PLR_LOG_DEBUG))
+        plr_log(PLR_LOG_DEBUG, "session %llu: %s %s: load-balancer probe (%s)",
+                (unsigned long long)s->id, s->route->cfg->name,
+                plr_sess_client_str(s, client, sizeof(client)), what);
     plr_sess_finalize(s, PLR_STATUS_PROBE, "probe");
 }
 

@@ -9,6 +9,8 @@
 #include "plrelay/session.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdarg.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -49,10 +51,12 @@ struct plr_session *plr_session_next(struct plr_session *s)
 
 void plr_sess_log(struct plr_session *s, int status, const char *reason)
 {
+    char client[PLR_SOCKADDR_STRLEN];
     uint64_t end = plr_sess_now_us();
     struct plr_access_record rec = {
         .route = s->route->cfg->name,
-        .client = s->client_str,
+        .client =
+            plr_sockaddr_str((const struct sockaddr *)&s->client_addr, client, sizeof(client)),
         .upstream = s->dest_label != NULL ? s->dest_label : "",
         .upstream_addr = s->upstream_str,
         .attempts = s->attempts,
@@ -68,7 +72,7 @@ void plr_sess_log(struct plr_session *s, int status, const char *reason)
     char real[PLR_SOCKADDR_STRLEN] = "";
     if (s->pp != NULL && s->pp->has_addresses)
         plr_sockaddr_str((const struct sockaddr *)&s->pp->src, real, sizeof(real));
-    rec.real_client = real[0] != '\0' ? real : s->client_str;
+    rec.real_client = real[0] != '\0' ? real : client;
     if (s->pp != NULL) {
         rec.vpc_id = s->pp->vpc_id.value;
         rec.vpc_id_len = s->pp->vpc_id.len;
@@ -79,6 +83,23 @@ void plr_sess_log(struct plr_session *s, int status, const char *reason)
     }
     rec.detail = s->detail != NULL ? s->detail : "";
     plr_accesslog_write(s->w->rt->access_log, &rec);
+}
+
+void plr_sess_set_detail(struct plr_session *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (s->detail_buf == NULL && (s->detail_buf = malloc(PLR_SESS_DETAIL_MAX)) == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(s->detail_buf, PLR_SESS_DETAIL_MAX, fmt, ap);
+    va_end(ap);
+    s->detail = s->detail_buf;
+}
+
+const char *plr_sess_client_str(const struct plr_session *s, char *buf, size_t len)
+{
+    return plr_sockaddr_str((const struct sockaddr *)&s->client_addr, buf, len);
 }
 
 void plr_sess_reset_request(struct plr_session *s)
@@ -103,9 +124,13 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
     plr_fwd_release(s);
     /* A pause ends with its session: keeps reads_paused == reads_resumed once all are gone. */
     w->stats.reads_resumed += s->client.paused + s->upstream.paused;
-    plr_log(PLR_LOG_DEBUG, "session %llu: %s %s -> %s: %s (%d)", (unsigned long long)s->id,
-            s->route->cfg->name, s->client_str, s->upstream_str[0] ? s->upstream_str : "-", reason,
-            status);
+    if (plr_log_enabled(PLR_LOG_DEBUG)) {
+        char client[PLR_SOCKADDR_STRLEN];
+        plr_log(PLR_LOG_DEBUG, "session %llu: %s %s -> %s: %s (%d)", (unsigned long long)s->id,
+                s->route->cfg->name, plr_sess_client_str(s, client, sizeof(client)),
+                s->upstream_str[0] ? s->upstream_str : "-", reason, status);
+    }
+    free(s->detail_buf);
     if (s->client.rev != NULL)
         event_free(s->client.rev);
     if (s->upstream.rev != NULL)
@@ -353,7 +378,6 @@ void plr_session_start(struct plr_worker *w, struct plr_route_rt *route, int fd,
     if (peer_len > sizeof(s->client_addr))
         peer_len = sizeof(s->client_addr);
     memcpy(&s->client_addr, peer, peer_len);
-    plr_sockaddr_str(peer, s->client_str, sizeof(s->client_str));
     s->next = w->sessions;
     if (w->sessions != NULL)
         w->sessions->prev = s;

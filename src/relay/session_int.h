@@ -45,8 +45,7 @@ struct plr_session {
     uint64_t id;
     enum plr_session_state state;
     struct plr_side client, upstream;
-    struct event *timer; /* handshake or connect deadline, then the idle check */
-    char client_str[PLR_SOCKADDR_STRLEN];
+    struct event *timer;                 /* handshake or connect deadline, then the idle check */
     struct sockaddr_storage client_addr; /* the peer that connected (the LB with PROXY) */
     /* Ingress (ingress.c): what the PROXY header said; NULL without one. Owned. */
     struct plr_pp_header *pp;
@@ -55,7 +54,7 @@ struct plr_session {
     int source_charged; /* counted in the route's per-source table */
     int no_log;         /* finalize writes no access line (already logged per request) */
     const char *detail; /* human detail for the access log (rule, parser reason); static */
-    char detail_buf[160];
+    char *detail_buf;   /* PLR_SESS_DETAIL_MAX bytes, allocated on the first detail; owned */
     /* Upstream selection (session.c). */
     uint8_t order[PLR_POOL_MAX_SERVERS]; /* server indexes to try, in order */
     size_t order_count, order_pos;
@@ -77,6 +76,8 @@ struct plr_session {
     size_t idle_pending;       /* bytes queued for writing at the last idle check */
 };
 
+#define PLR_SESS_DETAIL_MAX 160
+
 /* Status 0 marks a load-balancer probe: counted, logged at debug, no access-log line. */
 #define PLR_STATUS_PROBE 0
 
@@ -84,6 +85,13 @@ struct plr_session {
 void plr_sess_finalize(struct plr_session *s, int status, const char *reason);
 /* One access-log line for what the session did so far (finalize writes the last one). */
 void plr_sess_log(struct plr_session *s, int status, const char *reason);
+/* Set the access-log detail (the rule that refused, the defect); keeps the previous one if
+ * memory runs out. */
+void plr_sess_set_detail(struct plr_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The client's address as text, for logs. */
+const char *plr_sess_client_str(const struct plr_session *s, char *buf, size_t len);
+
 /* Start counting anew for the next request of a kept-alive forward-proxy connection. */
 void plr_sess_reset_request(struct plr_session *s);
 void plr_sess_connect(struct plr_session *s);       /* choose and connect an upstream (tcp) */
