@@ -136,7 +136,6 @@ void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short 
     if (what & BEV_EVENT_EOF) {
         pump(s, src, dst); /* whatever arrived with the FIN */
         src->eof = 1;
-        read_off(src);
         if (s->first_eof == NULL)
             s->first_eof = src == &s->client ? "client_eof" : "upstream_eof";
         if (src->paused) { /* no more reading: the pause ends with the stream */
@@ -145,8 +144,11 @@ void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short 
         }
         bufferevent_setwatermark(dst->bev, EV_WRITE, 0, 0);
         shut_when_flushed(dst);
-        if (relay_done(s))
-            plr_sess_finalize(s, 200, s->first_eof);
+        if (relay_done(s)) {
+            plr_sess_finalize(s, 200, s->first_eof); /* frees the read event: no event_del */
+            return;
+        }
+        read_off(src); /* level-triggered: a socket at EOF would wake us forever */
         return;
     }
     if (what & BEV_EVENT_ERROR) {
@@ -264,8 +266,9 @@ void plr_sess_relay_start(struct plr_session *s, unsigned flags)
         struct plr_side *sides[2] = {&s->client, &s->upstream};
         event_callback_fn cbs[2] = {on_client_readable, on_upstream_readable};
         for (int i = 0; i < 2; i++) {
+            /* EV_WRITE stays as it is (enabled since creation): enabling it again would arm
+             * the write event with nothing to write, two epoll_ctl calls for nothing. */
             bufferevent_disable(sides[i]->bev, EV_READ);
-            bufferevent_enable(sides[i]->bev, EV_WRITE);
             sides[i]->rbuf = evbuffer_new();
             sides[i]->rev = event_new(s->w->base, bufferevent_getfd(sides[i]->bev),
                                       EV_READ | EV_PERSIST, cbs[i], s);
