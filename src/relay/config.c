@@ -7,11 +7,13 @@
  * concerns live: exact line numbers (inih's handler gets none in Debian's build), CRLF, a UTF-8
  * BOM, NUL and control bytes, lines longer than inih's buffer (an error, never silently split),
  * and section headers, which inih would truncate at 50 bytes. Leading blanks are dropped before
- * inih sees a line, so its multi-line continuation never applies. inih then splits "key = value",
- * trims, and strips inline " ; comments". Each value goes through the key tables of
- * config_values.c (config_keys.h); what needs more than one value — listen conflicts, required
- * keys, dns_ttl_min <= dns_ttl_max, the hosts file being readable — is checked here. Errors are
- * sorted into file order at the end; a file with any error yields no snapshot.
+ * inih sees a line, so its own multi-line continuation never applies; instead an indented line
+ * after a list key (listen, upstreams, allow_*, ...) is more items of that list: each value is
+ * applied once its continuation lines are in, so long lists are not bound by inih's 200-byte
+ * line. inih splits "key = value", trims, and strips inline " ; comments". Each value goes through
+ * the key tables of config_values.c (config_keys.h); what needs more than one value — listen
+ * conflicts, required keys, dns_ttl_min <= dns_ttl_max, the hosts file being readable — is checked
+ * here. Errors are sorted into file order at the end; a file with any error yields no snapshot.
  */
 #include "plrelay/config.h"
 
@@ -21,6 +23,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +35,6 @@
 #include "plrelay/hosts.h"
 
 #include "config_keys.h"
-#include "plrelay/acl.h"
-#include "plrelay/auth.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024) /* larger config files are refused */
 
@@ -60,6 +61,12 @@ struct parse {
     int global_line;                      /* first [global] header, 0 = none */
     int global_keys[PLR_CONFIG_KEYS_MAX]; /* line each [global] key was set on, 0 = unset */
     int route_keys[PLR_CONFIG_KEYS_MAX];  /* same for the current route */
+    /* The last "key = value", applied once its indented continuation lines are in. */
+    bool pend_active;
+    char pend_name[PLR_CONFIG_NAME_MAX];
+    char *pend_value; /* owned, NUL-terminated */
+    size_t pend_len, pend_cap;
+    int pend_line;
 };
 
 static void add_error_v(struct parse *p, int line, const char *fmt, va_list ap)
@@ -402,6 +409,9 @@ static void begin_section(struct parse *p, const char *s, size_t n)
 
 /* ---- lines: the reader inih pulls from ------------------------------------------------------ */
 
+static void flush_pending(struct parse *p);
+static void continue_value(struct parse *p, const char *s, size_t n);
+
 static int is_key_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -458,6 +468,7 @@ static char *read_line(char *str, int num, void *stream)
     size_t n, max = num > 3 ? (size_t)num - 3 : 0;
 
     if (p->pos >= p->len || num < 4) {
+        flush_pending(p);
         return NULL;
     }
     s = p->text + p->pos;
@@ -476,6 +487,7 @@ static char *read_line(char *str, int num, void *stream)
     if (check_line_bytes(p, s, n, max) != 0) {
         return str;
     }
+    bool indented = n > 0 && (*s == ' ' || *s == '\t');
     while (n > 0 && (*s == ' ' || *s == '\t')) {
         s++;
         n--;
@@ -483,7 +495,17 @@ static char *read_line(char *str, int num, void *stream)
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
         n--;
     }
-    if (n == 0 || *s == ';' || *s == '#') {
+    if (n > 0 && (*s == ';' || *s == '#')) {
+        if (!indented)
+            flush_pending(p); /* an indented comment may sit between continuation lines */
+        return str;
+    }
+    if (indented && n > 0 && p->pend_active && *s != '[' && memchr(s, '=', n) == NULL) {
+        continue_value(p, s, n);
+        return str;
+    }
+    flush_pending(p);
+    if (n == 0) {
         return str;
     }
     if (*s == '[') {
@@ -528,20 +550,11 @@ static void apply_key(struct parse *p, const struct plr_config_key *table, int *
     }
 }
 
-#if INI_HANDLER_LINENO
-static int on_value(void *user, const char *section, const char *name, const char *value,
-                    int lineno)
-#else
-static int on_value(void *user, const char *section, const char *name, const char *value)
-#endif
+/* Apply one complete value (continuation lines joined) at the line of its key. */
+static void dispatch_value(struct parse *p, const char *name, const char *value)
 {
-    struct parse *p = user;
     char where[PLR_CONFIG_NAME_MAX + 8];
 
-    (void)section; /* the reader tracks sections itself: inih truncates long ones */
-    if (value == NULL) {
-        return 1;
-    }
     switch (p->section) {
     case SEC_NONE:
         add_error(p, p->line,
@@ -559,7 +572,94 @@ static int on_value(void *user, const char *section, const char *name, const cha
     case SEC_SKIP:
         break;
     }
+}
+
+static void flush_pending(struct parse *p)
+{
+    int line = p->line;
+
+    if (!p->pend_active)
+        return;
+    p->pend_active = false;
+    p->line = p->pend_line;
+    dispatch_value(p, p->pend_name, p->pend_value);
+    p->line = line;
+}
+
+static int pend_append(struct parse *p, const char *text, size_t n)
+{
+    if (p->pend_len + n + 1 > CONFIG_MAX_BYTES)
+        return -1;
+    if (p->pend_len + n + 1 > p->pend_cap) {
+        size_t cap = (p->pend_len + n + 1) * 2;
+        char *v = realloc(p->pend_value, cap);
+        if (v == NULL)
+            return -1;
+        p->pend_value = v;
+        p->pend_cap = cap;
+    }
+    memcpy(p->pend_value + p->pend_len, text, n);
+    p->pend_len += n;
+    p->pend_value[p->pend_len] = '\0';
+    return 0;
+}
+
+/* inih's handler: keep the value until the reader has seen its continuation lines. */
+#if INI_HANDLER_LINENO
+static int on_value(void *user, const char *section, const char *name, const char *value,
+                    int lineno)
+#else
+static int on_value(void *user, const char *section, const char *name, const char *value)
+#endif
+{
+    struct parse *p = user;
+
+    (void)section; /* the reader tracks sections itself: inih truncates long ones */
+    if (value == NULL)
+        return 1;
+    flush_pending(p);
+    p->pend_len = 0;
+    snprintf(p->pend_name, sizeof(p->pend_name), "%s", name);
+    if (pend_append(p, value, strlen(value)) == -1) {
+        add_error(p, p->line, "%s: value too long or out of memory", name);
+        return 1;
+    }
+    p->pend_line = p->line;
+    p->pend_active = true;
     return 1;
+}
+
+/* Is `name` a list key of the current section (its value may go on over indented lines)? */
+static bool pending_is_list(const struct parse *p)
+{
+    const struct plr_config_key *k =
+        p->section == SEC_GLOBAL ? plr_config_global_keys : plr_config_route_keys;
+
+    for (; k->name != NULL; k++)
+        if (strcmp(k->name, p->pend_name) == 0)
+            return (k->flags & PLR_KEY_LIST) != 0;
+    return false;
+}
+
+/* An indented line after a list key: more items of its value. */
+static void continue_value(struct parse *p, const char *s, size_t n)
+{
+    for (size_t i = 1; i < n; i++) { /* an inline " ; comment" ends it, as inih does */
+        if (s[i] == ';' && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+            n = i;
+            break;
+        }
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (!pending_is_list(p)) {
+        add_error(p, p->line, "an indented line continues only a list (\"%s\" is not one)",
+                  p->pend_name);
+        return;
+    }
+    const char *sep = p->pend_len > 0 && p->pend_value[p->pend_len - 1] != ',' ? ", " : " ";
+    if (pend_append(p, sep, strlen(sep)) == -1 || pend_append(p, s, n) == -1)
+        add_error(p, p->line, "%s: value too long or out of memory", p->pend_name);
 }
 
 /* ---- the whole file ------------------------------------------------------------------------- */
@@ -593,49 +693,6 @@ static void check_whole_file(struct parse *p)
 }
 
 /* Stable sort of the stored errors by line; whole-file errors (line 0) go last. */
-static void sort_errors(struct plr_config_errors *errs)
-{
-    size_t i, j;
-
-    for (i = 1; i < errs->count; i++) {
-        struct plr_config_error e = errs->items[i];
-        unsigned key = e.line == 0 ? ~0u : (unsigned)e.line;
-        for (j = i; j > 0; j--) {
-            int l = errs->items[j - 1].line;
-            if ((l == 0 ? ~0u : (unsigned)l) <= key) {
-                break;
-            }
-            errs->items[j] = errs->items[j - 1];
-        }
-        errs->items[j] = e;
-    }
-}
-
-static void config_free(struct plr_config *cfg)
-{
-    size_t i;
-
-    if (cfg == NULL) {
-        return;
-    }
-    for (i = 0; i < cfg->route_count; i++) {
-        struct plr_route_config *rc = &cfg->routes[i];
-        free(rc->listen);
-        free(rc->upstreams);
-        plr_acl_cidrs_free(rc->trusted_proxies);
-        plr_acl_cidrs_free(rc->allow_sources);
-        plr_acl_cidrs_free(rc->deny_sources);
-        plr_acl_ids_free(rc->allow_endpoints);
-        plr_acl_ids_free(rc->allow_vpcs);
-        plr_acl_ids_free(rc->allow_endpoint_services);
-        plr_acl_dest_free(rc->allow_destinations);
-        plr_acl_dest_free(rc->allow_private_destinations);
-        plr_auth_free(rc->auth);
-    }
-    free(cfg->routes);
-    free(cfg);
-}
-
 static void errors_reset(struct plr_config_errors *errs, const char *name)
 {
     errs->count = 0;
@@ -664,12 +721,14 @@ static struct plr_config *load_buffer(const char *name, const char *text, size_t
     if (ini_parse_stream(read_line, &p, on_value, &p) < 0) {
         add_error(&p, 0, "out of memory");
     }
+    flush_pending(&p);
     end_section(&p);
     check_whole_file(&p);
     free(p.listen_lines);
+    free(p.pend_value);
     if (errs->count > 0 || errs->dropped > 0) {
-        sort_errors(errs);
-        config_free(p.cfg);
+        plr_config_sort_errors(errs);
+        plr_config_free_snapshot(p.cfg);
         return NULL;
     }
     return p.cfg;
@@ -718,48 +777,4 @@ struct plr_config *plr_config_load(const char *path, struct plr_config_errors *e
     cfg = load_buffer(path, text, len, errs);
     free(text);
     return cfg;
-}
-
-void plr_config_errors_print(const struct plr_config_errors *errs, int fd)
-{
-    char line[PLR_CONFIG_PATH_MAX + PLR_CONFIG_REASON_MAX + 64];
-    size_t i;
-    int n;
-
-    if (errs == NULL) {
-        return;
-    }
-    for (i = 0; i < errs->count && i < PLR_CONFIG_MAX_ERRORS; i++) {
-        const struct plr_config_error *e = &errs->items[i];
-        if (e->line > 0) {
-            n = snprintf(line, sizeof(line), "%s:%d: %s\n", errs->file, e->line, e->reason);
-        } else {
-            n = snprintf(line, sizeof(line), "%s: %s\n", errs->file, e->reason);
-        }
-        if (n > 0) {
-            plr_write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-        }
-    }
-    if (errs->dropped > 0) {
-        n = snprintf(line, sizeof(line), "%s: %zu more errors not shown\n", errs->file,
-                     errs->dropped);
-        if (n > 0) {
-            plr_write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-        }
-    }
-}
-
-struct plr_config *plr_config_ref(struct plr_config *cfg)
-{
-    if (cfg != NULL) {
-        atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
-    }
-    return cfg;
-}
-
-void plr_config_unref(struct plr_config *cfg)
-{
-    if (cfg != NULL && atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) == 1) {
-        config_free(cfg);
-    }
 }

@@ -28,6 +28,7 @@ enum plr_config_kind {
 #define PLR_KEY_EMPTY_OK 2u   /* "key =" is meaningful: "none" */
 #define PLR_KEY_LISTEN 4u     /* config.c checks the addresses against every other route */
 #define PLR_KEY_HOSTS_FILE 8u /* config.c loads the file once: it must exist and parse now */
+#define PLR_KEY_LIST 16u      /* a comma-separated list: may go on over indented lines */
 
 /* One key. The field lives in struct plr_config ([global]) or plr_route_config ([route]). */
 struct plr_config_key {
@@ -52,5 +53,10 @@ extern const struct plr_config_key plr_config_route_keys[];
  * starts with the key name ("connect_timeout: \"3x\" is not a duration ..."). */
 int plr_config_key_apply(const struct plr_config_key *key, void *base, const char *value,
                          char *reason, size_t reason_len);
+
+/* config_snapshot.c: free a snapshot and everything its keys allocated (not refcounted);
+ * sort a load's errors into file order. */
+void plr_config_free_snapshot(struct plr_config *cfg);
+void plr_config_sort_errors(struct plr_config_errors *errs);
 
 #endif

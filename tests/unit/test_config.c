@@ -1185,3 +1185,64 @@ Test(config, snapshot_lives_until_the_last_unref)
     cr_expect_null(plr_config_ref(NULL));
     plr_config_unref(NULL);
 }
+
+/* ---- lists over several lines ---------------------------------------------------------------- */
+
+Test(config, list_goes_on_over_indented_lines)
+{
+    struct plr_config *cfg = load("[route a]\n"
+                                  "listen = 127.0.0.1:13890\n"
+                                  "upstreams = 127.0.0.1:1,\n"
+                                  "    127.0.0.1:2   ; a comment after an item\n"
+                                  "    ; a comment line between items\n"
+                                  "\t127.0.0.1:3\n"
+                                  "balance = failover\n");
+    dump_errors();
+    cr_assert_not_null(cfg);
+    cr_assert_eq(cfg->routes[0].upstream_count, 3);
+    cr_expect_eq(cfg->routes[0].upstreams[2].port, 3);
+    cr_expect_eq(cfg->routes[0].balance, PLR_BALANCE_FAILOVER);
+    plr_config_unref(cfg);
+}
+
+Test(config, a_list_longer_than_one_line_allows_is_fine_over_several)
+{
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof(text),
+                                "[route a]\nlisten = 127.0.0.1:13890\n"
+                                "upstreams = 127.0.0.1:1\n");
+    for (int i = 2; i <= 40; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "  upstream-%02d.example.com:%d\n", i,
+                              1000 + i);
+    cr_assert_gt(n, 3 * LINE_MAX_BYTES);
+    struct plr_config *cfg = load(text);
+    dump_errors();
+    cr_assert_not_null(cfg);
+    cr_expect_eq(cfg->routes[0].upstream_count, 40);
+    cr_expect_str_eq(cfg->routes[0].upstreams[39].host, "upstream-40.example.com");
+    plr_config_unref(cfg);
+}
+
+Test(config, an_error_in_a_continued_list_names_the_key_line)
+{
+    expect_one_error("[route a]\nlisten = 127.0.0.1:13890\nupstreams = 127.0.0.1:1,\n"
+                     "    127.0.0.1:70000\n",
+                     3, "upstreams");
+}
+
+Test(config, only_lists_may_continue)
+{
+    expect_one_error(ROUTE_A "connect_timeout = 3s\n    4s\n", 5,
+                     "an indented line continues only a list (\"connect_timeout\" is not one)");
+}
+
+Test(config, an_indented_key_line_is_still_a_key)
+{
+    struct plr_config *cfg = load("[route a]\n  listen = 127.0.0.1:13890\n  upstreams = "
+                                  "127.0.0.1:1\n  balance = leastconn\n");
+    dump_errors();
+    cr_assert_not_null(cfg);
+    cr_expect_eq(cfg->routes[0].upstream_count, 1);
+    cr_expect_eq(cfg->routes[0].balance, PLR_BALANCE_LEASTCONN);
+    plr_config_unref(cfg);
+}
