@@ -54,6 +54,20 @@ extern const struct plr_config_key plr_config_route_keys[];
 int plr_config_key_apply(const struct plr_config_key *key, void *base, const char *value,
                          char *reason, size_t reason_len);
 
+/* config_ingress.c: parsers of the ingress and connect-mode keys (PLR_KIND_CUSTOM). */
+int plr_config_key_trusted_proxies(void *base, const char *value, char *reason, size_t reason_len);
+int plr_config_key_allow_sources(void *base, const char *value, char *reason, size_t reason_len);
+int plr_config_key_deny_sources(void *base, const char *value, char *reason, size_t reason_len);
+int plr_config_key_allow_endpoints(void *base, const char *value, char *reason, size_t reason_len);
+int plr_config_key_allow_vpcs(void *base, const char *value, char *reason, size_t reason_len);
+int plr_config_key_allow_endpoint_services(void *base, const char *value, char *reason,
+                                           size_t reason_len);
+int plr_config_key_allow_destinations(void *base, const char *value, char *reason,
+                                      size_t reason_len);
+int plr_config_key_allow_private(void *base, const char *value, char *reason, size_t reason_len);
+int plr_config_key_auth(void *base, const char *value, char *reason, size_t reason_len);
+int plr_config_key_accept_rate(void *base, const char *value, char *reason, size_t reason_len);
+
 /* config_snapshot.c: free a snapshot and everything its keys allocated (not refcounted);
  * sort a load's errors into file order. */
 void plr_config_free_snapshot(struct plr_config *cfg);

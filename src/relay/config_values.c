@@ -517,90 +517,6 @@ static int parse_upstreams(void *base, const char *value, char *reason, size_t r
     return 0;
 }
 
-/* ---- ingress trust lists (parsed by the acl module) ---------------------------------------- */
-
-/* An empty value means "not configured" (the set stays NULL). */
-#define CIDR_PARSER(fn, field)                                                    \
-    static int fn(void *base, const char *value, char *reason, size_t reason_len) \
-    {                                                                             \
-        struct plr_route_config *rc = base;                                       \
-        if (value[0] == '\0')                                                     \
-            return 0;                                                             \
-        return plr_acl_cidrs_parse(value, &rc->field, reason, reason_len);        \
-    }
-#define IDS_PARSER(fn, field, prefix)                                             \
-    static int fn(void *base, const char *value, char *reason, size_t reason_len) \
-    {                                                                             \
-        struct plr_route_config *rc = base;                                       \
-        if (value[0] == '\0')                                                     \
-            return 0;                                                             \
-        return plr_acl_ids_parse(value, prefix, &rc->field, reason, reason_len);  \
-    }
-CIDR_PARSER(parse_trusted_proxies, trusted_proxies)
-CIDR_PARSER(parse_allow_sources, allow_sources)
-CIDR_PARSER(parse_deny_sources, deny_sources)
-IDS_PARSER(parse_allow_endpoints, allow_endpoints, "ep-")
-IDS_PARSER(parse_allow_vpcs, allow_vpcs, "vpc-")
-IDS_PARSER(parse_allow_endpoint_services, allow_endpoint_services, "epsrv-")
-
-static int parse_allow_destinations(void *base, const char *value, char *reason, size_t reason_len)
-{
-    struct plr_route_config *rc = base;
-
-    return plr_acl_dest_parse(value, &rc->allow_destinations, reason, reason_len);
-}
-
-static int parse_allow_private(void *base, const char *value, char *reason, size_t reason_len)
-{
-    struct plr_route_config *rc = base;
-
-    if (value[0] == '\0')
-        return 0;
-    return plr_acl_exceptions_parse(value, &rc->allow_private_destinations, reason, reason_len);
-}
-
-/* "basic:/etc/plrelay/watcher.users" (or empty: none). The file is read now, so a missing or
- * malformed one is a config error with its own file:line. */
-static int parse_auth(void *base, const char *value, char *reason, size_t reason_len)
-{
-    struct plr_route_config *rc = base;
-
-    if (value[0] == '\0')
-        return 0;
-    if (strncmp(value, "basic:", 6) != 0 || value[6] == '\0') {
-        snprintf(reason, reason_len, "auth: use basic:/path/to/users-file");
-        return -1;
-    }
-    rc->auth = plr_auth_load(value + 6, reason, reason_len);
-    return rc->auth != NULL ? 0 : -1;
-}
-
-/* "500/s", "0" or "off": new connections per second. */
-static int parse_accept_rate(void *base, const char *value, char *reason, size_t reason_len)
-{
-    struct plr_route_config *rc = base;
-    char number[32];
-    const char *slash = strchr(value, '/');
-    size_t n = slash != NULL ? (size_t)(slash - value) : strlen(value);
-    uint64_t v = 0;
-
-    if (strcmp(value, "off") == 0 || strcmp(value, "0") == 0) {
-        rc->accept_rate = 0;
-        return 0;
-    }
-    if (slash == NULL || strcmp(slash, "/s") != 0 || n == 0 || n >= sizeof(number)) {
-        snprintf(reason, reason_len, "accept_rate: \"%.40s\" is not a rate like 500/s (or off)",
-                 value);
-        return -1;
-    }
-    memcpy(number, value, n);
-    number[n] = '\0';
-    if (plr_config_parse_uint(number, 1, 1000000, &v, reason, reason_len) != 0)
-        return -1;
-    rc->accept_rate = (uint32_t)v;
-    return 0;
-}
-
 /* Table rows: KEY(name, kind, default as written in a file), then the field and the limits. */
 #define KEY(n, k, d) .name = n, .kind = PLR_KIND_##k, .def = d
 #define GF(f) .offset = offsetof(struct plr_config, f), .width = sizeof(((struct plr_config *)0)->f)
@@ -644,30 +560,30 @@ const struct plr_config_key plr_config_route_keys[] = {
     {KEY("buffer_size", SIZE, "64k"), RF(buffer_bytes), .lo = 4096, .hi = 64u * 1024 * 1024},
     {KEY("proxy_protocol", WORD, "off"), RF(proxy_protocol), .words = pp_modes},
     {KEY("trusted_proxies", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK | PLR_KEY_LIST,
-     .parse = parse_trusted_proxies},
+     .parse = plr_config_key_trusted_proxies},
     {KEY("handshake_timeout", DURATION, "5s"), RF(handshake_timeout_ms), .lo = 1},
     {KEY("proxy_max_header", SIZE, "4k"), RF(proxy_max_header_bytes), .lo = 16, .hi = 65551},
     {KEY("allow_sources", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK | PLR_KEY_LIST,
-     .parse = parse_allow_sources},
+     .parse = plr_config_key_allow_sources},
     {KEY("deny_sources", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK | PLR_KEY_LIST,
-     .parse = parse_deny_sources},
+     .parse = plr_config_key_deny_sources},
     {KEY("allow_endpoints", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK | PLR_KEY_LIST,
-     .parse = parse_allow_endpoints},
+     .parse = plr_config_key_allow_endpoints},
     {KEY("allow_vpcs", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK | PLR_KEY_LIST,
-     .parse = parse_allow_vpcs},
+     .parse = plr_config_key_allow_vpcs},
     {KEY("allow_endpoint_services", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK | PLR_KEY_LIST,
-     .parse = parse_allow_endpoint_services},
+     .parse = plr_config_key_allow_endpoint_services},
     {KEY("max_connections_per_source", UINT, "0"), RF(max_connections_per_source), .lo = 0,
      .hi = 1000000},
-    {KEY("accept_rate", CUSTOM, "off"), .parse = parse_accept_rate},
+    {KEY("accept_rate", CUSTOM, "off"), .parse = plr_config_key_accept_rate},
     {KEY("send_proxy", WORD, "off"), RF(send_proxy), .words = send_modes},
     {KEY("send_proxy_tlvs", WORD, "pass"), RF(send_proxy_tlvs), .words = tlv_modes},
     {KEY("allow_destinations", CUSTOM, NULL), .flags = PLR_KEY_LIST,
-     .parse = parse_allow_destinations},
+     .parse = plr_config_key_allow_destinations},
     {KEY("allow_private_destinations", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK | PLR_KEY_LIST,
-     .parse = parse_allow_private},
+     .parse = plr_config_key_allow_private},
     {KEY("max_header_bytes", SIZE, "8k"), RF(max_header_bytes), .lo = 1024, .hi = 65536},
-    {KEY("auth", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK, .parse = parse_auth},
+    {KEY("auth", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK, .parse = plr_config_key_auth},
     {.name = NULL},
 };
 
