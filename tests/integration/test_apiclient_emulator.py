@@ -12,14 +12,12 @@ Run by hand:
 import json
 import os
 import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-EMULATOR = os.path.join(os.path.dirname(HERE), "support", "emulator.py")
+from emulatorproc import Emulator
+
 DRIVER = os.environ.get("PLPROV_APICLIENT_DRIVER", "")
 SANITIZE = os.environ.get("PLRELAY_SANITIZE", "OFF").upper() in ("ON", "1", "TRUE")
 KEY_ID, SECRET = "testid", "testsecret"
@@ -33,42 +31,11 @@ def test_the_driver_binary_exists():
     assert os.access(DRIVER, os.X_OK), "PLPROV_APICLIENT_DRIVER=%r is not executable" % DRIVER
 
 
-class Emulator:
-    def __init__(self, proc, port):
-        self.proc = proc
-        self.port = port
-        self.url = "http://127.0.0.1:%d" % port
-
-    def admin(self, path, payload=None):
-        data = None if payload is None else json.dumps(payload).encode()
-        req = urllib.request.Request(self.url + path, data=data,
-                                     method="GET" if data is None else "POST")
-        with urllib.request.urlopen(req, timeout=10) as r:  # loopback only
-            return json.loads(r.read())
-
-    def fault(self, kind, count=1, action=None, **extra):
-        self.admin("/_emulator/fault", dict(kind=kind, count=count, action=action, **extra))
-
-    def requests(self, action=None):
-        return [r for r in self.admin("/_emulator/requests")
-                if action is None or r.get("action") == action]
-
-
 @pytest.fixture
 def emulator():
-    proc = subprocess.Popen([sys.executable, EMULATOR, "--port", "0", "--access-key-id", KEY_ID,
-                             "--access-key-secret", SECRET, "--es-instance", "es-cn-test"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    assert line, "emulator did not start: %s" % proc.stderr.read()
-    emu = Emulator(proc, json.loads(line)["port"])
+    emu = Emulator(KEY_ID, SECRET, "es-cn-test")
     yield emu
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    emu.stop()
 
 
 def driver_env(secret=SECRET, token=None, with_key=True):

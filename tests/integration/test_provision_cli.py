@@ -13,14 +13,13 @@ Run by hand:
 import json
 import os
 import subprocess
-import sys
-import urllib.request
 
 import pytest
 
+from emulatorproc import Emulator
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-EMULATOR = os.path.join(os.path.dirname(HERE), "support", "emulator.py")
 BIN = os.environ.get("PLPROV_PROVISION_BIN", "")
 KEY_ID, SECRET = "testid", "provision-secret-0123456789"
 ES_ID = "es-cn-test"
@@ -41,41 +40,11 @@ allow_destinations = hooks.slack.com:443
 """
 
 
-class Emulator:
-    def __init__(self, proc, port):
-        self.proc = proc
-        self.url = "http://127.0.0.1:%d" % port
-
-    def admin(self, path, payload=None):
-        data = None if payload is None else json.dumps(payload).encode()
-        req = urllib.request.Request(self.url + path, data=data,
-                                     method="GET" if data is None else "POST")
-        with urllib.request.urlopen(req, timeout=10) as r:  # loopback only
-            return json.loads(r.read())
-
-    def seed(self, **spec):
-        spec.setdefault("es_instance", ES_ID)
-        return self.admin("/_emulator/seed", spec)
-
-    def requests(self):
-        return self.admin("/_emulator/requests")
-
-
 @pytest.fixture
 def emulator():
-    proc = subprocess.Popen([sys.executable, EMULATOR, "--port", "0", "--access-key-id", KEY_ID,
-                             "--access-key-secret", SECRET, "--es-instance", ES_ID],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    assert line, "emulator did not start: %s" % proc.stderr.read()
-    emu = Emulator(proc, json.loads(line)["port"])
+    emu = Emulator(KEY_ID, SECRET, ES_ID)
     yield emu
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    emu.stop()
 
 
 def write_config(tmp_path, emu_url, topology="clb-ecs", extra=""):
