@@ -11,6 +11,9 @@
  *   [clb]             (clb-ecs only) vswitch_id, spec, address, ecs_instances, listener_ports
  *   [nlb]             (nlb-ip only)  zones, target_ip, target_port, listener_port
  *   [endpoint_service] auto_accept, description
+ *   [verify]          source_index, dest_index, remote_url, remote_scheme, remote_username,
+ *                     remote_password_env | remote_password_file, timeout
+ *   [provider] also   wait_timeout, es_wait_timeout (seconds)
  * Every key is documented in conf/provision-clb.example.ini and conf/provision-nlb.example.ini.
  *
  * The struct is self-contained (fixed arrays, no heap): a load fills it or leaves it zeroed, and
@@ -37,6 +40,11 @@
 #define PROV_CONFIG_DEFAULT_NAME "plrelay"
 #define PROV_CONFIG_DEFAULT_CLB_SPEC "slb.s1.small"
 #define PROV_CONFIG_ES_PORT 9200
+#define PROV_CONFIG_MAX_SECONDS 86400      /* any timeout key */
+#define PROV_CONFIG_DEFAULT_WAIT_S 1800    /* [provider] wait_timeout */
+#define PROV_CONFIG_DEFAULT_ES_WAIT_S 3600 /* [provider] es_wait_timeout */
+#define PROV_CONFIG_DEFAULT_VERIFY_S 600   /* [verify] timeout */
+#define PROV_CONFIG_VERIFY_DEST_PREFIX "plrelay-verify-"
 
 /* The two shapes of the private path (issue 5, "Two topologies"). */
 enum prov_topology {
@@ -61,6 +69,8 @@ struct prov_config {
     char endpoint_privatelink[PROV_CONFIG_URL_BYTES];   /* likewise */
     char endpoint_elasticsearch[PROV_CONFIG_URL_BYTES]; /* likewise */
     char metadata_endpoint[PROV_CONFIG_URL_BYTES];      /* "" = http://100.100.100.200 */
+    long wait_timeout_s;    /* bound of each wait for a cloud status (job, Active, Connected) */
+    long es_wait_timeout_s; /* bound of the wait for ES to be active after a YML change */
     /* [elasticsearch] */
     char es_instance_id[PROV_CONFIG_ID_BYTES];     /* required */
     char es_url[PROV_CONFIG_URL_BYTES];            /* "" = from DescribeInstance */
@@ -89,6 +99,18 @@ struct prov_config {
     /* [endpoint_service] */
     int auto_accept;                          /* default 0: apply accepts the connection */
     char description[PROV_CONFIG_TEXT_BYTES]; /* default "plrelay private path" */
+    /* [verify], used by `verify` on topology nlb-ip (reindex from remote + _count) */
+    char verify_source_index[PROV_CONFIG_ID_BYTES];    /* index on the remote cluster; "" = verify
+                                                        * refuses to run the reindex */
+    char verify_dest_index[PROV_CONFIG_ID_BYTES];      /* default "plrelay-verify-<source_index>" */
+    char verify_remote_url[PROV_CONFIG_URL_BYTES];     /* where this host reads the remote's _count;
+                                                        * default http://target_ip:target_port */
+    char verify_remote_scheme[8];                      /* scheme of remote.host in the reindex:
+                                                        * "http" (default) or "https" */
+    char verify_remote_username[PROV_CONFIG_ID_BYTES]; /* default "elastic" */
+    char verify_remote_password_env[PROV_CONFIG_ID_BYTES];    /* remote password variable, or "" */
+    char verify_remote_password_file[PROV_CONFIG_PATH_BYTES]; /* or file (not both) */
+    long verify_timeout_s;                                    /* bound of the reindex call */
 };
 
 struct prov_config_error {

@@ -9,6 +9,8 @@
  */
 #include "plprov/provconfig.h"
 
+#include "provconfig_parse.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
@@ -17,48 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum section {
-    SEC_NONE = 0,     /* before the first header */
-    SEC_PROVIDER = 1, /* [provider] */
-    SEC_ES = 2,       /* [elasticsearch] */
-    SEC_PATH = 3,     /* [path] */
-    SEC_CLB = 4,      /* [clb] */
-    SEC_NLB = 5,      /* [nlb] */
-    SEC_EPS = 6,      /* [endpoint_service] */
-    SEC_SKIP = 7,     /* an unknown header: its keys are not reported again */
-    SEC_COUNT = 8,
-};
-
-static const char *const section_names[SEC_COUNT] = {
-    "", "provider", "elasticsearch", "path", "clb", "nlb", "endpoint_service", "",
-};
-
-enum value_type {
-    T_TEXT = 0,     /* any printable text */
-    T_TOKEN = 1,    /* [A-Za-z0-9._-]+ (regions, zones, names, variable names) */
-    T_URL = 2,      /* http:// or https://, host[:port], no path */
-    T_PATH = 3,     /* a file path */
-    T_IPV4 = 4,     /* literal IPv4 address */
-    T_PORT = 5,     /* 1..65535 */
-    T_BOOL = 6,     /* true/false/yes/no/on/off/1/0 */
-    T_TOPOLOGY = 7, /* clb-ecs | nlb-ip */
-    T_ECS_LIST = 8, /* i-..., by commas */
-    T_PORT_LIST = 9,
-    T_ZONES = 10,     /* zone:vsw-..., by commas */
-    T_FORBIDDEN = 11, /* a key that must never be set (password) */
-};
-
-struct key {
-    enum section section;
-    const char *name;
-    enum value_type type;
-    size_t offset; /* into struct prov_config */
-    size_t size;   /* bytes of a char[] field */
-    const char *prefix;
+const char *const prov_cfg_section_names[SEC_COUNT] = {
+    "", "provider", "elasticsearch", "path", "clb", "nlb", "endpoint_service", "verify", "",
 };
 
 #define F(field) offsetof(struct prov_config, field), sizeof(((struct prov_config *)0)->field)
 #define NOF 0, 0
+#define L(field) offsetof(struct prov_config, field), 0
 
 static const struct key keys[] = {
     {SEC_PROVIDER, "region", T_TOKEN, F(region), NULL},
@@ -68,6 +35,8 @@ static const struct key keys[] = {
     {SEC_PROVIDER, "endpoint_privatelink", T_URL, F(endpoint_privatelink), NULL},
     {SEC_PROVIDER, "endpoint_elasticsearch", T_URL, F(endpoint_elasticsearch), NULL},
     {SEC_PROVIDER, "metadata_endpoint", T_URL, F(metadata_endpoint), NULL},
+    {SEC_PROVIDER, "wait_timeout", T_SECONDS, L(wait_timeout_s), NULL},
+    {SEC_PROVIDER, "es_wait_timeout", T_SECONDS, L(es_wait_timeout_s), NULL},
     {SEC_ES, "instance_id", T_TOKEN, F(es_instance_id), NULL},
     {SEC_ES, "url", T_URL, F(es_url), NULL},
     {SEC_ES, "username", T_TOKEN, F(es_username), NULL},
@@ -89,25 +58,21 @@ static const struct key keys[] = {
     {SEC_NLB, "listener_port", T_PORT, offsetof(struct prov_config, nlb_listener_port), 0, NULL},
     {SEC_EPS, "auto_accept", T_BOOL, NOF, NULL},
     {SEC_EPS, "description", T_TEXT, F(description), NULL},
+    {SEC_VERIFY, "source_index", T_TOKEN, F(verify_source_index), NULL},
+    {SEC_VERIFY, "dest_index", T_TOKEN, F(verify_dest_index), NULL},
+    {SEC_VERIFY, "remote_url", T_URL, F(verify_remote_url), NULL},
+    {SEC_VERIFY, "remote_scheme", T_SCHEME, F(verify_remote_scheme), NULL},
+    {SEC_VERIFY, "remote_username", T_TOKEN, F(verify_remote_username), NULL},
+    {SEC_VERIFY, "remote_password_env", T_TOKEN, F(verify_remote_password_env), NULL},
+    {SEC_VERIFY, "remote_password_file", T_PATH, F(verify_remote_password_file), NULL},
+    {SEC_VERIFY, "remote_password", T_FORBIDDEN, NOF, NULL},
+    {SEC_VERIFY, "timeout", T_SECONDS, L(verify_timeout_s), NULL},
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(KEY_COUNT <= PROV_CFG_MAX_KEYS, "raise PROV_CFG_MAX_KEYS");
 
-struct parse {
-    struct prov_config *cfg;
-    struct prov_config_errors *errs;
-    const char *text;
-    size_t len, pos;
-    int line;                     /* physical line last handed to inih */
-    enum section section;         /* current section */
-    int section_lines[SEC_COUNT]; /* first header line of each section, 0 = absent */
-    int key_lines[KEY_COUNT];     /* line each key was set on, 0 = unset */
-};
-
-static void add_error(struct parse *p, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add_error(struct parse *p, int line, const char *fmt, ...)
+void prov_cfg_error(struct parse *p, int line, const char *fmt, ...)
 {
     struct prov_config_error *e;
     va_list ap;
@@ -123,7 +88,7 @@ static void add_error(struct parse *p, int line, const char *fmt, ...)
     va_end(ap);
 }
 
-static int copy_text(char *dst, size_t size, const char *src)
+int prov_cfg_copy(char *dst, size_t size, const char *src)
 {
     size_t n = strlen(src);
 
@@ -177,6 +142,27 @@ static int parse_port(const char *s, size_t n, uint16_t *out)
     return 0;
 }
 
+static int parse_seconds(const char *s, long *out)
+{
+    long v = 0;
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > 6) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < 1 || v > PROV_CONFIG_MAX_SECONDS) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 /* http(s)://host[:port] with an optional trailing '/'. */
 static int check_url(const char *v)
 {
@@ -223,7 +209,7 @@ static int for_each_item(struct parse *p, const char *name, const char *v,
             n--;
         }
         if (n == 0) {
-            add_error(p, p->line, "%s: empty element in the list", name);
+            prov_cfg_error(p, p->line, "%s: empty element in the list", name);
             return -1;
         }
         if (item(p, name, s, n) != 0) {
@@ -243,17 +229,18 @@ static int ecs_item(struct parse *p, const char *name, const char *s, size_t n)
     size_t i;
 
     if (!is_token(s, n) || n < 3 || strncmp(s, "i-", 2) != 0 || n >= PROV_CONFIG_ID_BYTES) {
-        add_error(p, p->line, "%s: \"%.*s\" is not an ECS instance id (i-...)", name, (int)n, s);
+        prov_cfg_error(p, p->line, "%s: \"%.*s\" is not an ECS instance id (i-...)", name, (int)n,
+                       s);
         return -1;
     }
     for (i = 0; i < c->ecs_instance_count; i++) {
         if (strlen(c->ecs_instances[i]) == n && memcmp(c->ecs_instances[i], s, n) == 0) {
-            add_error(p, p->line, "%s: \"%.*s\" is listed twice", name, (int)n, s);
+            prov_cfg_error(p, p->line, "%s: \"%.*s\" is listed twice", name, (int)n, s);
             return -1;
         }
     }
     if (c->ecs_instance_count >= PROV_CONFIG_MAX_ECS) {
-        add_error(p, p->line, "%s: more than %d instances", name, PROV_CONFIG_MAX_ECS);
+        prov_cfg_error(p, p->line, "%s: more than %d instances", name, PROV_CONFIG_MAX_ECS);
         return -1;
     }
     memcpy(c->ecs_instances[c->ecs_instance_count], s, n);
@@ -268,17 +255,17 @@ static int port_item(struct parse *p, const char *name, const char *s, size_t n)
     size_t i;
 
     if (parse_port(s, n, &port) != 0) {
-        add_error(p, p->line, "%s: \"%.*s\" is not a port (1..65535)", name, (int)n, s);
+        prov_cfg_error(p, p->line, "%s: \"%.*s\" is not a port (1..65535)", name, (int)n, s);
         return -1;
     }
     for (i = 0; i < c->listener_port_count; i++) {
         if (c->listener_ports[i] == port) {
-            add_error(p, p->line, "%s: port %u is listed twice", name, (unsigned)port);
+            prov_cfg_error(p, p->line, "%s: port %u is listed twice", name, (unsigned)port);
             return -1;
         }
     }
     if (c->listener_port_count >= PROV_CONFIG_MAX_PORTS) {
-        add_error(p, p->line, "%s: more than %d ports", name, PROV_CONFIG_MAX_PORTS);
+        prov_cfg_error(p, p->line, "%s: more than %d ports", name, PROV_CONFIG_MAX_PORTS);
         return -1;
     }
     c->listener_ports[c->listener_port_count++] = port;
@@ -292,8 +279,8 @@ static int zone_item(struct parse *p, const char *name, const char *s, size_t n)
     size_t zn, vn, i;
 
     if (colon == NULL) {
-        add_error(p, p->line, "%s: \"%.*s\" is not ZONE:VSWITCH (cn-hangzhou-i:vsw-...)", name,
-                  (int)n, s);
+        prov_cfg_error(p, p->line, "%s: \"%.*s\" is not ZONE:VSWITCH (cn-hangzhou-i:vsw-...)", name,
+                       (int)n, s);
         return -1;
     }
     zn = (size_t)(colon - s);
@@ -301,19 +288,19 @@ static int zone_item(struct parse *p, const char *name, const char *s, size_t n)
     if (!is_token(s, zn) || !is_token(colon + 1, vn) || vn < 5 ||
         strncmp(colon + 1, "vsw-", 4) != 0 || zn >= PROV_CONFIG_ID_BYTES ||
         vn >= PROV_CONFIG_ID_BYTES) {
-        add_error(p, p->line, "%s: \"%.*s\" is not ZONE:VSWITCH (cn-hangzhou-i:vsw-...)", name,
-                  (int)n, s);
+        prov_cfg_error(p, p->line, "%s: \"%.*s\" is not ZONE:VSWITCH (cn-hangzhou-i:vsw-...)", name,
+                       (int)n, s);
         return -1;
     }
     for (i = 0; i < c->zone_count; i++) {
         if (strlen(c->zones[i].zone_id) == zn && memcmp(c->zones[i].zone_id, s, zn) == 0) {
-            add_error(p, p->line, "%s: zone \"%.*s\" is listed twice (one vSwitch per zone)", name,
-                      (int)zn, s);
+            prov_cfg_error(p, p->line, "%s: zone \"%.*s\" is listed twice (one vSwitch per zone)",
+                           name, (int)zn, s);
             return -1;
         }
     }
     if (c->zone_count >= PROV_CONFIG_MAX_ZONES) {
-        add_error(p, p->line, "%s: more than %d zones", name, PROV_CONFIG_MAX_ZONES);
+        prov_cfg_error(p, p->line, "%s: more than %d zones", name, PROV_CONFIG_MAX_ZONES);
         return -1;
     }
     memcpy(c->zones[c->zone_count].zone_id, s, zn);
@@ -351,9 +338,10 @@ static void set_value(struct parse *p, const struct key *k, const char *v)
 
     switch (k->type) {
     case T_FORBIDDEN:
-        add_error(p, p->line,
-                  "a password never goes in this file: use password_env = VARIABLE or "
-                  "password_file = PATH");
+        prov_cfg_error(p, p->line,
+                       "a password never goes in this file: use %s_env = VARIABLE or "
+                       "%s_file = PATH",
+                       k->name, k->name);
         return;
     case T_TOPOLOGY:
         if (strcmp(v, "clb-ecs") == 0) {
@@ -361,17 +349,29 @@ static void set_value(struct parse *p, const struct key *k, const char *v)
         } else if (strcmp(v, "nlb-ip") == 0) {
             p->cfg->topology = PROV_TOPOLOGY_NLB_IP;
         } else {
-            add_error(p, p->line, "topology: \"%.64s\" is not clb-ecs or nlb-ip", v);
+            prov_cfg_error(p, p->line, "topology: \"%.64s\" is not clb-ecs or nlb-ip", v);
         }
         return;
     case T_BOOL:
         if (parse_bool(v, &p->cfg->auto_accept) != 0) {
-            add_error(p, p->line, "%s: \"%.64s\" is not true or false", k->name, v);
+            prov_cfg_error(p, p->line, "%s: \"%.64s\" is not true or false", k->name, v);
         }
         return;
+    case T_SECONDS:
+        if (parse_seconds(v, (long *)(void *)field) != 0) {
+            prov_cfg_error(p, p->line, "%s: \"%.64s\" is not whole seconds (1..%ld)", k->name, v,
+                           (long)PROV_CONFIG_MAX_SECONDS);
+        }
+        return;
+    case T_SCHEME:
+        if (strcmp(v, "http") != 0 && strcmp(v, "https") != 0) {
+            prov_cfg_error(p, p->line, "%s: \"%.64s\" is not http or https", k->name, v);
+            return;
+        }
+        break;
     case T_PORT:
         if (parse_port(v, strlen(v), (uint16_t *)(void *)field) != 0) {
-            add_error(p, p->line, "%s: \"%.64s\" is not a port (1..65535)", k->name, v);
+            prov_cfg_error(p, p->line, "%s: \"%.64s\" is not a port (1..65535)", k->name, v);
         }
         return;
     case T_ECS_LIST:
@@ -385,26 +385,26 @@ static void set_value(struct parse *p, const struct key *k, const char *v)
         return;
     case T_TOKEN:
         if (!is_token(v, strlen(v))) {
-            add_error(p, p->line, "%s: \"%.64s\" may hold only letters, digits, '.', '-', '_'",
-                      k->name, v);
+            prov_cfg_error(p, p->line, "%s: \"%.64s\" may hold only letters, digits, '.', '-', '_'",
+                           k->name, v);
             return;
         }
         if (k->prefix != NULL && strncmp(v, k->prefix, strlen(k->prefix)) != 0) {
-            add_error(p, p->line, "%s: \"%.64s\" does not start with \"%s\"", k->name, v,
-                      k->prefix);
+            prov_cfg_error(p, p->line, "%s: \"%.64s\" does not start with \"%s\"", k->name, v,
+                           k->prefix);
             return;
         }
         break;
     case T_URL:
         if (check_url(v) != 0) {
-            add_error(p, p->line, "%s: \"%.64s\" is not http(s)://host[:port] (no path)", k->name,
-                      v);
+            prov_cfg_error(p, p->line, "%s: \"%.64s\" is not http(s)://host[:port] (no path)",
+                           k->name, v);
             return;
         }
         break;
     case T_IPV4:
         if (inet_pton(AF_INET, v, &a) != 1) {
-            add_error(p, p->line, "%s: \"%.64s\" is not an IPv4 address", k->name, v);
+            prov_cfg_error(p, p->line, "%s: \"%.64s\" is not an IPv4 address", k->name, v);
             return;
         }
         break;
@@ -412,8 +412,8 @@ static void set_value(struct parse *p, const struct key *k, const char *v)
     case T_PATH:
         break;
     }
-    if (copy_text(field, k->size, v) != 0) {
-        add_error(p, p->line, "%s: value longer than %zu bytes", k->name, k->size - 1);
+    if (prov_cfg_copy(field, k->size, v) != 0) {
+        prov_cfg_error(p, p->line, "%s: value longer than %zu bytes", k->name, k->size - 1);
     }
 }
 
@@ -428,7 +428,7 @@ static int on_value(void *user, const char *section, const char *name, const cha
         return 1;
     }
     if (p->section == SEC_NONE) {
-        add_error(p, p->line, "key \"%.64s\" before the first [section]", name);
+        prov_cfg_error(p, p->line, "key \"%.64s\" before the first [section]", name);
         return 1;
     }
     for (i = 0; i < KEY_COUNT; i++) {
@@ -437,12 +437,13 @@ static int on_value(void *user, const char *section, const char *name, const cha
         }
     }
     if (i == KEY_COUNT) {
-        add_error(p, p->line, "unknown key \"%.64s\" in [%s]", name, section_names[p->section]);
+        prov_cfg_error(p, p->line, "unknown key \"%.64s\" in [%s]", name,
+                       prov_cfg_section_names[p->section]);
         return 1;
     }
     if (p->key_lines[i] != 0) {
-        add_error(p, p->line, "duplicate key \"%s\" in [%s] (first at line %d)", name,
-                  section_names[p->section], p->key_lines[i]);
+        prov_cfg_error(p, p->line, "duplicate key \"%s\" in [%s] (first at line %d)", name,
+                       prov_cfg_section_names[p->section], p->key_lines[i]);
         return 1;
     }
     p->key_lines[i] = p->line;
@@ -458,23 +459,24 @@ static void begin_section(struct parse *p, const char *s, size_t n)
     size_t i;
 
     if (n < 2 || s[n - 1] != ']') {
-        add_error(p, p->line, "section header without a closing ']'");
+        prov_cfg_error(p, p->line, "section header without a closing ']'");
         p->section = SEC_SKIP;
         return;
     }
     for (i = 1; i < SEC_COUNT - 1; i++) {
-        if (strlen(section_names[i]) == n - 2 && memcmp(section_names[i], s + 1, n - 2) == 0) {
+        if (strlen(prov_cfg_section_names[i]) == n - 2 &&
+            memcmp(prov_cfg_section_names[i], s + 1, n - 2) == 0) {
             break;
         }
     }
     if (i == SEC_COUNT - 1) {
-        add_error(p, p->line, "unknown section [%.*s]", (int)(n > 66 ? 64 : n - 2), s + 1);
+        prov_cfg_error(p, p->line, "unknown section [%.*s]", (int)(n > 66 ? 64 : n - 2), s + 1);
         p->section = SEC_SKIP;
         return;
     }
     if (p->section_lines[i] != 0) {
-        add_error(p, p->line, "duplicate section [%s] (first at line %d)", section_names[i],
-                  p->section_lines[i]);
+        prov_cfg_error(p, p->line, "duplicate section [%s] (first at line %d)",
+                       prov_cfg_section_names[i], p->section_lines[i]);
         p->section = SEC_SKIP;
         return;
     }
@@ -509,7 +511,7 @@ static char *read_line(char *str, int num, void *stream)
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            add_error(p, p->line, "line contains the control character 0x%02x", c);
+            prov_cfg_error(p, p->line, "line contains the control character 0x%02x", c);
             return str;
         }
     }
@@ -524,7 +526,7 @@ static char *read_line(char *str, int num, void *stream)
         return str;
     }
     if (n > max) {
-        add_error(p, p->line, "line is longer than %zu bytes", max);
+        prov_cfg_error(p, p->line, "line is longer than %zu bytes", max);
         return str;
     }
     if (*s == '[') {
@@ -542,7 +544,7 @@ static char *read_line(char *str, int num, void *stream)
         i++;
     }
     if (i == 0 || i == n || s[i] != '=') {
-        add_error(p, p->line, "expected \"key = value\", \"[section]\" or a comment");
+        prov_cfg_error(p, p->line, "expected \"key = value\", \"[section]\" or a comment");
         return str;
     }
     memcpy(str, s, n);
@@ -550,7 +552,7 @@ static char *read_line(char *str, int num, void *stream)
     return str;
 }
 
-static int key_set(const struct parse *p, enum section sec, const char *name)
+int prov_cfg_key_set(const struct parse *p, enum section sec, const char *name)
 {
     size_t i;
 
@@ -562,113 +564,6 @@ static int key_set(const struct parse *p, enum section sec, const char *name)
     return 0;
 }
 
-static void require(struct parse *p, int ok, enum section sec, const char *name)
-{
-    if (!ok) {
-        add_error(p, p->section_lines[sec], "[%s] needs %s", section_names[sec], name);
-    }
-}
-
-static void check_clb(struct parse *p)
-{
-    struct prov_config *c = p->cfg;
-
-    if (p->section_lines[SEC_NLB] != 0) {
-        add_error(p, p->section_lines[SEC_NLB], "[nlb] is not used with topology = clb-ecs");
-    }
-    if (p->section_lines[SEC_CLB] == 0) {
-        add_error(p, 0, "topology = clb-ecs needs a [clb] section");
-        return;
-    }
-    require(p, c->clb_vswitch_id[0] != '\0', SEC_CLB, "vswitch_id");
-    require(p, c->ecs_instance_count > 0, SEC_CLB, "ecs_instances (the hosts running plrelay)");
-    require(p, c->listener_port_count > 0, SEC_CLB, "listener_ports (the relay's ports)");
-}
-
-static void check_nlb(struct parse *p)
-{
-    struct prov_config *c = p->cfg;
-    size_t i;
-
-    if (p->section_lines[SEC_CLB] != 0) {
-        add_error(p, p->section_lines[SEC_CLB], "[clb] is not used with topology = nlb-ip");
-    }
-    if (p->section_lines[SEC_NLB] == 0) {
-        add_error(p, 0, "topology = nlb-ip needs an [nlb] section");
-        return;
-    }
-    if (key_set(p, SEC_NLB, "zones") && c->zone_count > 0 && c->zone_count < 2) {
-        add_error(p, p->section_lines[SEC_NLB], "[nlb] zones: an NLB needs at least 2 zones");
-    }
-    require(p, c->zone_count > 0, SEC_NLB, "zones (ZONE:VSWITCH, at least 2)");
-    require(p, c->target_ip[0] != '\0', SEC_NLB, "target_ip (the remote ES node's private IP)");
-    if (c->es_zone_id[0] != '\0' && c->zone_count > 0) {
-        for (i = 0; i < c->zone_count; i++) {
-            if (strcmp(c->zones[i].zone_id, c->es_zone_id) == 0) {
-                break;
-            }
-        }
-        if (i == c->zone_count) {
-            add_error(p, p->section_lines[SEC_ES],
-                      "[elasticsearch] zone_id \"%s\" is not one of the [nlb] zones",
-                      c->es_zone_id);
-        }
-    }
-}
-
-/* Whole-file checks and defaults. */
-static void finish(struct parse *p)
-{
-    struct prov_config *c = p->cfg;
-    const char *slash;
-    char rel[PROV_CONFIG_PATH_BYTES];
-    int n;
-
-    require(p, c->region[0] != '\0', SEC_PROVIDER, "region");
-    require(p, c->es_instance_id[0] != '\0', SEC_ES, "instance_id");
-    require(p, c->topology != PROV_TOPOLOGY_NONE, SEC_PATH, "topology (clb-ecs or nlb-ip)");
-    require(p, c->vpc_id[0] != '\0', SEC_PATH, "vpc_id");
-    if (c->es_password_env[0] != '\0' && c->es_password_file[0] != '\0') {
-        add_error(p, p->section_lines[SEC_ES],
-                  "[elasticsearch] password_env and password_file are exclusive");
-    }
-    if (c->topology == PROV_TOPOLOGY_CLB_ECS) {
-        check_clb(p);
-    } else if (c->topology == PROV_TOPOLOGY_NLB_IP) {
-        check_nlb(p);
-    }
-    if (c->es_username[0] == '\0') {
-        copy_text(c->es_username, sizeof(c->es_username), "elastic");
-    }
-    if (c->name[0] == '\0') {
-        copy_text(c->name, sizeof(c->name), PROV_CONFIG_DEFAULT_NAME);
-    }
-    if (c->clb_spec[0] == '\0') {
-        copy_text(c->clb_spec, sizeof(c->clb_spec), PROV_CONFIG_DEFAULT_CLB_SPEC);
-    }
-    if (c->target_port == 0) {
-        c->target_port = PROV_CONFIG_ES_PORT;
-    }
-    if (c->nlb_listener_port == 0) {
-        c->nlb_listener_port = PROV_CONFIG_ES_PORT;
-    }
-    if (c->description[0] == '\0') {
-        copy_text(c->description, sizeof(c->description), "plrelay private path");
-    }
-    if (c->state_file[0] == '\0') {
-        copy_text(c->state_file, sizeof(c->state_file), PROV_CONFIG_DEFAULT_STATE_FILE);
-    }
-    slash = strrchr(c->path, '/');
-    if (c->state_file[0] != '/' && slash != NULL) {
-        copy_text(rel, sizeof(rel), c->state_file);
-        n = snprintf(c->state_file, sizeof(c->state_file), "%.*s/%s", (int)(slash - c->path),
-                     c->path, rel);
-        if (n < 0 || (size_t)n >= sizeof(c->state_file)) {
-            add_error(p, 0, "state_file: path too long");
-        }
-    }
-}
-
 int prov_config_load_string(const char *name, const char *text, struct prov_config *out,
                             struct prov_config_errors *errs)
 {
@@ -676,20 +571,20 @@ int prov_config_load_string(const char *name, const char *text, struct prov_conf
 
     memset(out, 0, sizeof(*out));
     memset(errs, 0, sizeof(*errs));
-    copy_text(errs->file, sizeof(errs->file), name);
+    prov_cfg_copy(errs->file, sizeof(errs->file), name);
     memset(&p, 0, sizeof(p));
     p.cfg = out;
     p.errs = errs;
     p.text = text;
     p.len = strlen(text);
-    if (copy_text(out->path, sizeof(out->path), name) != 0) {
-        add_error(&p, 0, "file name too long");
+    if (prov_cfg_copy(out->path, sizeof(out->path), name) != 0) {
+        prov_cfg_error(&p, 0, "file name too long");
         goto fail;
     }
     if (ini_parse_stream(read_line, &p, on_value, &p) < 0) {
-        add_error(&p, 0, "cannot parse the file");
+        prov_cfg_error(&p, 0, "cannot parse the file");
     }
-    finish(&p);
+    prov_cfg_finish(&p);
     if (errs->count == 0 && errs->dropped == 0) {
         return 0;
     }
@@ -715,7 +610,7 @@ int prov_config_load(const char *path, struct prov_config *out, struct prov_conf
 
     memset(out, 0, sizeof(*out));
     memset(errs, 0, sizeof(*errs));
-    copy_text(errs->file, sizeof(errs->file), path);
+    prov_cfg_copy(errs->file, sizeof(errs->file), path);
     f = fopen(path, "rb");
     if (f == NULL) {
         file_error(errs, errno == ENOENT ? "cannot open: no such file" : "cannot open the file");

@@ -67,6 +67,33 @@ Test(prov_config, nlb_ip_loads_zones_and_target)
     cr_assert_eq(cfg.auto_accept, 1);
     cr_assert_str_eq(cfg.endpoint_nlb, "http://127.0.0.1:8080");
     cr_assert_str_eq(cfg.state_file, "plrelay-provision.state.json");
+    cr_assert_eq(cfg.wait_timeout_s, PROV_CONFIG_DEFAULT_WAIT_S);
+    cr_assert_eq(cfg.es_wait_timeout_s, PROV_CONFIG_DEFAULT_ES_WAIT_S);
+    cr_assert_str_eq(cfg.verify_remote_url, "http://192.168.1.5:9200");
+    cr_assert_str_eq(cfg.verify_remote_scheme, "http");
+    cr_assert_str_eq(cfg.verify_remote_username, "elastic");
+    cr_assert_str_eq(cfg.verify_dest_index, "", "no source, no default destination");
+    cr_assert_eq(cfg.verify_timeout_s, PROV_CONFIG_DEFAULT_VERIFY_S);
+}
+
+Test(prov_config, verify_section_and_timeouts)
+{
+    int rc = prov_config_load_string("x.ini",
+                                     PROVIDER
+                                     "wait_timeout = 5\nes_wait_timeout = 86400\n" ES NLB_PATH NLB
+                                     "[verify]\nsource_index = logs-1\n"
+                                     "remote_scheme = https\n"
+                                     "remote_password_env = REMOTE_PW\n"
+                                     "timeout = 30\n",
+                                     &cfg, &errs);
+    cr_assert_eq(rc, 0, "%s", all_errors());
+    cr_assert_eq(cfg.wait_timeout_s, 5);
+    cr_assert_eq(cfg.es_wait_timeout_s, 86400);
+    cr_assert_str_eq(cfg.verify_source_index, "logs-1");
+    cr_assert_str_eq(cfg.verify_dest_index, "plrelay-verify-logs-1");
+    cr_assert_str_eq(cfg.verify_remote_scheme, "https");
+    cr_assert_str_eq(cfg.verify_remote_password_env, "REMOTE_PW");
+    cr_assert_eq(cfg.verify_timeout_s, 30);
 }
 
 Test(prov_config, crlf_bom_and_inline_comments)
@@ -140,6 +167,15 @@ static const struct bad bad_cases[] = {
      "password_env and password_file are exclusive"},
     {PROVIDER ES CLB_PATH CLB "[endpoint_service]\nauto_accept = maybe\n",
      "x.ini:14: auto_accept: \"maybe\" is not true or false"},
+    {PROVIDER "wait_timeout = 0\n" ES CLB_PATH CLB,
+     "x.ini:3: wait_timeout: \"0\" is not whole seconds (1..86400)"},
+    {PROVIDER "wait_timeout = 5m\n" ES CLB_PATH CLB, "wait_timeout: \"5m\" is not whole seconds"},
+    {PROVIDER ES NLB_PATH NLB "[verify]\nremote_scheme = ftp\n",
+     "remote_scheme: \"ftp\" is not http or https"},
+    {PROVIDER ES NLB_PATH NLB "[verify]\nremote_password = x\n",
+     "use remote_password_env = VARIABLE"},
+    {PROVIDER ES NLB_PATH NLB "[verify]\nremote_password_env = A\nremote_password_file = /f\n",
+     "remote_password_env and remote_password_file are exclusive"},
     {PROVIDER ES CLB_PATH CLB "just words\n", "x.ini:13: expected \"key = value\""},
     {PROVIDER ES CLB_PATH CLB "[endpoint_service]\ndescription = a\x01"
                               "b\n",
