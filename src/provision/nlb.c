@@ -4,6 +4,7 @@
  */
 #include "plprov/nlb.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "readutil_int.h"
@@ -125,4 +126,82 @@ int prov_nlb_list_listeners(struct prov_apiclient *c, const char *region, const 
     }
     json_decref(json);
     return 0;
+}
+
+int prov_nlb_list_servers(struct prov_apiclient *c, const char *region, const char *sg_id,
+                          struct prov_nlb_server *out, size_t max, size_t *count, char *err,
+                          size_t err_size)
+{
+    const struct prov_sign_kv params[] = {
+        {"RegionId", region}, {"ServerGroupId", sg_id}, {"MaxResults", "100"}};
+    const struct prov_api_call call = {
+        PROV_API_NLB, "ListServerGroupServers", NULL, NULL, params, 3, NULL, NULL};
+    json_t *json = NULL, *item;
+    size_t i;
+    int rc;
+
+    *count = 0;
+    rc = prov_read_call(c, &call, &json, err, err_size);
+    if (rc != 0) {
+        return rc;
+    }
+    json_array_foreach(prov_read_list(json, "Servers", NULL), i, item)
+    {
+        struct prov_nlb_server *sv;
+        long long port = prov_read_int(item, "Port", 0);
+        if (*count >= max) {
+            break;
+        }
+        sv = &out[(*count)++];
+        memset(sv, 0, sizeof(*sv));
+        prov_read_str(item, "ServerId", sv->server_id, sizeof(sv->server_id));
+        prov_read_str(item, "ServerIp", sv->server_ip, sizeof(sv->server_ip));
+        prov_read_str(item, "ServerType", sv->type, sizeof(sv->type));
+        sv->port = port > 0 && port < 65536 ? (uint16_t)port : 0;
+        prov_read_str(item, "Status", sv->status, sizeof(sv->status));
+    }
+    json_decref(json);
+    return 0;
+}
+
+int prov_nlb_job_status(struct prov_apiclient *c, const char *region, const char *job_id,
+                        char *status, size_t size, char *detail, size_t detail_size, char *err,
+                        size_t err_size)
+{
+    const struct prov_sign_kv params[] = {{"RegionId", region}, {"JobIds.1", job_id}};
+    const struct prov_api_call call = {PROV_API_NLB, "ListAsynJobs", NULL, NULL, params, 2, NULL,
+                                       NULL};
+    json_t *json = NULL, *item;
+    char code[128], message[256];
+    size_t i;
+    int rc;
+
+    status[0] = '\0';
+    detail[0] = '\0';
+    rc = prov_read_call(c, &call, &json, err, err_size);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = 1;
+    json_array_foreach(prov_read_list(json, "Jobs", NULL), i, item)
+    {
+        char id[PROV_NLB_ID_BYTES];
+        prov_read_str(item, "Id", id, sizeof(id));
+        if (strcmp(id, job_id) != 0) {
+            continue;
+        }
+        prov_read_str(item, "Status", status, size);
+        prov_read_str(item, "ErrorCode", code, sizeof(code));
+        prov_read_str(item, "ErrorMessage", message, sizeof(message));
+        if (code[0] != '\0' || message[0] != '\0') {
+            snprintf(detail, detail_size, "%s: %s", code, message);
+        }
+        rc = 0;
+        break;
+    }
+    json_decref(json);
+    if (rc == 1) {
+        snprintf(err, err_size, "ListAsynJobs: job %s is not known", job_id);
+    }
+    return rc;
 }

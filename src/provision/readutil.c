@@ -84,3 +84,17 @@ json_t *prov_read_list(const json_t *obj, const char *a, const char *b)
     }
     return NULL;
 }
+
+int prov_read_field(struct prov_apiclient *c, const struct prov_api_call *call, const char *field,
+                    char *out, size_t size, char *err, size_t err_size)
+{
+    json_t *json = NULL;
+    int rc = prov_read_call(c, call, &json, err, err_size);
+
+    out[0] = '\0';
+    if (rc == 0) {
+        prov_read_str(json, field, out, size);
+        json_decref(json);
+    }
+    return rc;
+}

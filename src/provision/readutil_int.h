@@ -26,4 +26,10 @@ long long prov_read_int(const json_t *obj, const char *key, long long dflt);
  * {"LoadBalancer":[...]}}); also accepts obj[a] being the array itself. NULL when absent. */
 json_t *prov_read_list(const json_t *obj, const char *a, const char *b);
 
+/* One call, then the top-level string field `field` of the answer into out[size] (the status
+ * reads: GetLoadBalancerAttribute, GetListenerAttribute, GetVpcEndpointServiceAttribute).
+ * Returns as prov_read_call. */
+int prov_read_field(struct prov_apiclient *c, const struct prov_api_call *call, const char *field,
+                    char *out, size_t size, char *err, size_t err_size);
+
 #endif
