@@ -1,0 +1,563 @@
+/*
+ * apply — the hops common to both topologies (endpoint service, ES private connection, accepting
+ * it, the reindex whitelist), prov_apply itself, the helpers apply_lb.c and destroy.c share, and
+ * the rendering of a run (include/plprov/apply.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply_int.h"
+#include "readutil_int.h"
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+void prov_kvs_add(struct kvs *k, const char *name, const char *value)
+{
+    if (value == NULL || value[0] == '\0') {
+        return;
+    }
+    if (k->n >= KVS_MAX || strlen(name) >= KVS_NAME_BYTES || strlen(value) >= KVS_VALUE_BYTES) {
+        k->n = KVS_MAX + 1; /* poisoned: prov_kvs_ok fails */
+        return;
+    }
+    memcpy(k->names[k->n], name, strlen(name) + 1);
+    memcpy(k->values[k->n], value, strlen(value) + 1);
+    k->kv[k->n].name = k->names[k->n];
+    k->kv[k->n].value = k->values[k->n];
+    k->n++;
+}
+
+void prov_kvs_addf(struct kvs *k, const char *name, const char *fmt, ...)
+{
+    char value[KVS_VALUE_BYTES];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(value, sizeof(value), fmt, ap);
+    va_end(ap);
+    prov_kvs_add(k, name, value);
+}
+
+int prov_kvs_ok(const struct kvs *k)
+{
+    return k->n <= KVS_MAX;
+}
+
+void prov_kvs_region(struct kvs *k, const struct prov_run *run)
+{
+    prov_kvs_add(k, "RegionId", run->cfg->region);
+}
+
+struct prov_api_call prov_rpc(enum prov_api_product p, const char *action, const struct kvs *k)
+{
+    struct prov_api_call call;
+
+    memset(&call, 0, sizeof(call));
+    call.product = p;
+    call.action = action;
+    call.params = k->kv;
+    call.param_count = prov_kvs_ok(k) ? k->n : 0; /* a poisoned list fails the call's checks */
+    return call;
+}
+
+int prov_run_token(struct prov_run *run, const char *key, char out[PROV_STATE_TOKEN_BYTES])
+{
+    const char *saved = prov_state_get(run->st, key, "client_token");
+
+    if (run->dry_run) {
+        snprintf(out, PROV_STATE_TOKEN_BYTES, "%s",
+                 saved != NULL && strlen(saved) < PROV_STATE_TOKEN_BYTES ? saved
+                                                                         : "<new ClientToken>");
+        return 0;
+    }
+    if (prov_state_token(run->st, key, out, run->err, sizeof(run->err)) != 0) {
+        return prov_run_fail(run, "state", "%s", run->err);
+    }
+    return 0;
+}
+
+int prov_note_id(struct prov_run *run, const char *key, const char *id)
+{
+    const char *have = prov_state_get(run->st, key, "id");
+
+    if (run->dry_run || (have != NULL && strcmp(have, id) == 0 &&
+                         prov_state_get(run->st, key, "client_token") == NULL)) {
+        return 0;
+    }
+    if (prov_state_created(run->st, key, id, run->err, sizeof(run->err)) != 0) {
+        return prov_run_fail(run, "state", "%s", run->err);
+    }
+    return 0;
+}
+
+static int job_probe(struct prov_run *run, void *ctx, char *status, size_t size)
+{
+    char detail[384];
+    int rc = prov_nlb_job_status(run->c, run->cfg->region, ctx, status, size, detail,
+                                 sizeof(detail), run->err, sizeof(run->err));
+
+    if (rc == 1) {
+        return 1; /* jobs are forgotten after a while: the status waits that follow decide */
+    }
+    if (rc < 0) {
+        return -1;
+    }
+    if (strcasecmp(status, "Failed") == 0) {
+        snprintf(run->err, sizeof(run->err), "job %s failed: %s", (const char *)ctx,
+                 detail[0] != '\0' ? detail : "no reason given");
+        return -1;
+    }
+    return strcasecmp(status, "Succeeded") == 0;
+}
+
+int prov_wait_job(struct prov_run *run, const char *hop, const char *what, const char *job_id)
+{
+    return prov_run_wait(run, hop, what, run->cfg->wait_timeout_s, job_probe, (void *)job_id);
+}
+
+static int es_active_probe(struct prov_run *run, void *ctx, char *status, size_t size)
+{
+    struct prov_es_instance es;
+    int rc = prov_es_describe_instance(run->c, run->cfg->es_instance_id, &es, run->err,
+                                       sizeof(run->err));
+
+    (void)ctx;
+    if (rc != 0) {
+        return -1;
+    }
+    snprintf(status, size, "%s", es.status);
+    return strcmp(es.status, "active") == 0;
+}
+
+int prov_wait_es_active(struct prov_run *run, const char *hop)
+{
+    return prov_run_wait(run, hop, "Elasticsearch to be active", run->cfg->es_wait_timeout_s,
+                         es_active_probe, NULL);
+}
+
+int prov_whitelist_edit(const char *list, const char *entry, int add, char *out, size_t size)
+{
+    size_t used = 0, len;
+    int present = 0;
+    const char *p = list;
+
+    out[0] = '\0';
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        const char *a = p, *b = end != NULL ? end : p + strlen(p);
+        p = end != NULL ? end + 1 : b;
+        while (a < b && (*a == ' ' || *a == '\t')) {
+            a++;
+        }
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) {
+            b--;
+        }
+        len = (size_t)(b - a);
+        if (len == 0) {
+            continue;
+        }
+        if (len == strlen(entry) && memcmp(a, entry, len) == 0) {
+            present = 1;
+            if (!add) {
+                continue;
+            }
+        }
+        if (used + len + 2 < size) {
+            used += (size_t)snprintf(out + used, size - used, "%s%.*s", used > 0 ? "," : "",
+                                     (int)len, a);
+        }
+    }
+    if (add && !present && used + strlen(entry) + 2 < size) {
+        snprintf(out + used, size - used, "%s%s", used > 0 ? "," : "", entry);
+    }
+    return add ? !present : present;
+}
+
+/* ---- endpoint service -------------------------------------------------------------------- */
+
+static int service_probe(struct prov_run *run, void *ctx, char *status, size_t size)
+{
+    struct kvs k = {0};
+    int rc;
+
+    prov_kvs_region(&k, run);
+    prov_kvs_add(&k, "ServiceId", ctx);
+    const struct prov_api_call call =
+        prov_rpc(PROV_API_PRIVATELINK, "GetVpcEndpointServiceAttribute", &k);
+    rc = prov_read_field(run->c, &call, "ServiceStatus", status, size, run->err, sizeof(run->err));
+    return rc < 0 ? -1 : rc == 0 && strcmp(status, "Active") == 0;
+}
+
+static int apply_service(struct prov_run *run, struct path_ids *ids)
+{
+    const struct prov_config *cfg = run->cfg;
+    int nlb = cfg->topology == PROV_TOPOLOGY_NLB_IP;
+    char token[PROV_STATE_TOKEN_BYTES], detail[256];
+    struct prov_pl_service svc[4];
+    struct kvs k = {0};
+    json_t *json = NULL;
+    size_t n = 0, i;
+
+    if (ids->lb[0] != '<' && prov_pl_list_services(run->c, cfg->region, ids->lb, svc, 4, &n,
+                                                   run->err, sizeof(run->err)) < 0) {
+        return prov_run_fail(run, "endpoint service", "%s", run->err);
+    }
+    if (n > 0) {
+        snprintf(ids->service, sizeof(ids->service), "%s", svc[0].id);
+        if (prov_note_id(run, "service", ids->service) != 0) {
+            return -1;
+        }
+    } else {
+        if (prov_run_token(run, "service", token) != 0) {
+            return -1;
+        }
+        prov_kvs_region(&k, run);
+        prov_kvs_add(&k, "ServiceResourceType", nlb ? "nlb" : "slb");
+        for (i = 0; i < (nlb ? cfg->zone_count : 1); i++) {
+            char name[KVS_NAME_BYTES];
+            snprintf(name, sizeof(name), "Resource.%zu.ResourceType", i + 1);
+            prov_kvs_add(&k, name, nlb ? "nlb" : "slb");
+            snprintf(name, sizeof(name), "Resource.%zu.ResourceId", i + 1);
+            prov_kvs_add(&k, name, ids->lb);
+            if (nlb) {
+                snprintf(name, sizeof(name), "Resource.%zu.ZoneId", i + 1);
+                prov_kvs_add(&k, name, cfg->zones[i].zone_id);
+            }
+        }
+        prov_kvs_add(&k, "AutoAcceptEnabled", cfg->auto_accept ? "true" : "false");
+        prov_kvs_add(&k, "ServiceDescription", cfg->description);
+        prov_kvs_add(&k, "Payer", "Endpoint");
+        prov_kvs_add(&k, "ClientToken", token);
+        snprintf(detail, sizeof(detail), "endpoint service on %s, auto-accept %s", ids->lb,
+                 cfg->auto_accept ? "on" : "off");
+        const struct prov_api_call call =
+            prov_rpc(PROV_API_PRIVATELINK, "CreateVpcEndpointService", &k);
+        if (prov_run_write(run, &call, "endpoint service", detail, "ServiceId", &json) !=
+            PROV_RUN_OK) {
+            return prov_run_fail(run, "endpoint service", "%s", run->err);
+        }
+        snprintf(ids->service, sizeof(ids->service), "%s",
+                 run->dry_run ? "<ServiceId>" : prov_run_id(json, "ServiceId"));
+        json_decref(json);
+        if (ids->service[0] == '\0') {
+            return prov_run_fail(run, "endpoint service",
+                                 "CreateVpcEndpointService answered without a ServiceId");
+        }
+        if (!run->dry_run &&
+            prov_state_created(run->st, "service", ids->service, run->err, sizeof(run->err))) {
+            return prov_run_fail(run, "state", "%s", run->err);
+        }
+    }
+    return prov_run_wait(run, "endpoint service", "the endpoint service to be Active",
+                         cfg->wait_timeout_s, service_probe, ids->service);
+}
+
+/* ---- ES private connection --------------------------------------------------------------- */
+
+/* The ES-side endpoint to ids->service: 1 found (ids->endpoint/domain set, status copied),
+ * 0 none, -1 failed. */
+static int find_endpoint(struct prov_run *run, struct path_ids *ids, char *status, size_t size)
+{
+    static struct prov_es_endpoint eps[32];
+    size_t n = 0, i;
+
+    if (prov_es_list_vpc_endpoints(run->c, run->cfg->es_instance_id, eps, 32, &n, run->err,
+                                   sizeof(run->err)) != 0) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (strcmp(eps[i].service_id, ids->service) == 0) {
+            snprintf(ids->endpoint, sizeof(ids->endpoint), "%s", eps[i].id);
+            snprintf(ids->domain, sizeof(ids->domain), "%s", eps[i].domain);
+            snprintf(status, size, "%s", eps[i].connection_status);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int connected_probe(struct prov_run *run, void *ctx, char *status, size_t size)
+{
+    int rc = find_endpoint(run, ctx, status, size);
+
+    if (rc == 0) {
+        snprintf(run->err, sizeof(run->err), "the ES endpoint to %s disappeared",
+                 ((struct path_ids *)ctx)->service);
+        return -1;
+    }
+    return rc < 0 ? -1 : strcmp(status, "Connected") == 0;
+}
+
+static const char *endpoint_zone(const struct prov_run *run, const struct path_ids *ids)
+{
+    const struct prov_config *cfg = run->cfg;
+
+    if (cfg->es_zone_id[0] != '\0') {
+        return cfg->es_zone_id;
+    }
+    return cfg->zone_count > 0 ? cfg->zones[0].zone_id : ids->lb_zone;
+}
+
+static int create_endpoint(struct prov_run *run, struct path_ids *ids)
+{
+    const struct prov_config *cfg = run->cfg;
+    char token[PROV_STATE_TOKEN_BYTES], path[256], detail[256];
+    struct prov_sign_kv q[2];
+    json_t *body, *json = NULL, *result;
+    char *text;
+    int rc;
+
+    if (prov_run_token(run, "endpoint", token) != 0) {
+        return -1;
+    }
+    q[0].name = "ClientToken";
+    q[0].value = token;
+    q[1].name = "dryRun";
+    q[1].value = "false";
+    snprintf(path, sizeof(path), "/openapi/instances/%s/vpc-endpoints", cfg->es_instance_id);
+    body = json_pack("{s:s}", "serviceId", ids->service);
+    if (body != NULL && endpoint_zone(run, ids)[0] != '\0') {
+        json_object_set_new(body, "zoneId", json_string(endpoint_zone(run, ids)));
+    }
+    text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        return prov_run_fail(run, "es connection", "out of memory");
+    }
+    const struct prov_api_call call = {
+        PROV_API_ELASTICSEARCH, "CreateVpcEndpoint", "POST", path, q, 2, text, NULL};
+    snprintf(detail, sizeof(detail), "private connection from %.100s to %.100s",
+             cfg->es_instance_id, ids->service);
+    rc = prov_run_write(run, &call, "es connection", detail, NULL, &json);
+    free(text);
+    if (rc != PROV_RUN_OK) {
+        return prov_run_fail(run, "es connection", "%s", run->err);
+    }
+    result = json_object_get(json, "Result");
+    snprintf(ids->endpoint, sizeof(ids->endpoint), "%s",
+             run->dry_run ? "<endpointId>" : prov_run_id(result, "endpointId"));
+    snprintf(ids->domain, sizeof(ids->domain), "%s",
+             run->dry_run ? "<endpointDomain>" : prov_run_id(result, "endpointDomain"));
+    json_decref(json);
+    if (ids->endpoint[0] == '\0') {
+        return prov_run_fail(run, "es connection", "CreateVpcEndpoint answered without an id");
+    }
+    if (!run->dry_run &&
+        prov_state_created(run->st, "endpoint", ids->endpoint, run->err, sizeof(run->err))) {
+        return prov_run_fail(run, "state", "%s", run->err);
+    }
+    return 0;
+}
+
+static int accept_connection(struct prov_run *run, const struct path_ids *ids)
+{
+    struct kvs k = {0};
+    char detail[160];
+
+    prov_kvs_region(&k, run);
+    prov_kvs_add(&k, "ServiceId", ids->service);
+    prov_kvs_add(&k, "EndpointId", ids->endpoint);
+    snprintf(detail, sizeof(detail), "accept the connection of %s", ids->endpoint);
+    const struct prov_api_call call =
+        prov_rpc(PROV_API_PRIVATELINK, "EnableVpcEndpointConnection", &k);
+    if (prov_run_write(run, &call, "es connection", detail, NULL, NULL) != PROV_RUN_OK) {
+        return prov_run_fail(run, "es connection", "%s", run->err);
+    }
+    return 0;
+}
+
+static int apply_connection(struct prov_run *run, struct path_ids *ids)
+{
+    char status[64] = "";
+    int rc = ids->service[0] == '<' ? 0 : find_endpoint(run, ids, status, sizeof(status));
+
+    if (rc < 0) {
+        return prov_run_fail(run, "es connection", "%s", run->err);
+    }
+    if (rc == 1 && prov_note_id(run, "endpoint", ids->endpoint) != 0) {
+        return -1;
+    }
+    if (rc == 0) {
+        if (create_endpoint(run, ids) != 0) {
+            return -1;
+        }
+        snprintf(status, sizeof(status), "Pending");
+    }
+    if (!run->cfg->auto_accept &&
+        (strcmp(status, "Pending") == 0 || strcmp(status, "Disconnected") == 0)) {
+        if (accept_connection(run, ids) != 0) {
+            return -1;
+        }
+    }
+    if (rc == 1 && strcmp(status, "Connected") == 0) {
+        return 0;
+    }
+    return prov_run_wait(run, "es connection", "the private connection to be Connected",
+                         run->cfg->wait_timeout_s, connected_probe, ids);
+}
+
+/* ---- reindex whitelist (nlb-ip) ---------------------------------------------------------- */
+
+struct whitelist_ctx {
+    const char *entry;
+    int active_without; /* polls that saw `active` without the entry */
+};
+
+static int whitelist_probe(struct prov_run *run, void *ctx, char *status, size_t size)
+{
+    struct whitelist_ctx *w = ctx;
+    struct prov_es_instance es;
+    char scratch[PROV_ES_WHITELIST_BYTES];
+
+    if (prov_es_describe_instance(run->c, run->cfg->es_instance_id, &es, run->err,
+                                  sizeof(run->err)) != 0) {
+        return -1;
+    }
+    snprintf(status, size, "%s", es.status);
+    if (strcmp(es.status, "active") != 0) {
+        return 0;
+    }
+    if (prov_whitelist_edit(es.reindex_whitelist, w->entry, 1, scratch, sizeof(scratch)) == 0) {
+        return 1;
+    }
+    if (++w->active_without >= 3) {
+        snprintf(run->err, sizeof(run->err),
+                 "Elasticsearch is active but reindex.remote.whitelist reads back as \"%.600s\", "
+                 "without %s: set it in the console (YML configuration) and run apply again",
+                 es.reindex_whitelist, w->entry);
+        return -1;
+    }
+    return 0;
+}
+
+static int apply_whitelist(struct prov_run *run, const struct path_ids *ids)
+{
+    char entry[300], list[PROV_ES_WHITELIST_BYTES], token[PROV_STATE_TOKEN_BYTES], path[256];
+    struct whitelist_ctx w = {entry, 0};
+    struct prov_es_instance es;
+    struct prov_sign_kv q[2];
+    json_t *body;
+    char *text;
+    int rc;
+
+    snprintf(entry, sizeof(entry), "%s:%u", ids->domain, (unsigned)run->cfg->nlb_listener_port);
+    if (prov_es_describe_instance(run->c, run->cfg->es_instance_id, &es, run->err,
+                                  sizeof(run->err)) != 0) {
+        return prov_run_fail(run, "es whitelist", "%s", run->err);
+    }
+    if (prov_whitelist_edit(es.reindex_whitelist, entry, 1, list, sizeof(list)) == 0) {
+        return 0;
+    }
+    if (strcmp(es.status, "active") != 0 && prov_wait_es_active(run, "es whitelist") != 0) {
+        return -1;
+    }
+    if (prov_run_token(run, "whitelist", token) != 0) {
+        return -1;
+    }
+    q[0].name = "clientToken";
+    q[0].value = token;
+    q[1].name = "updateStrategy";
+    q[1].value = "normal";
+    snprintf(path, sizeof(path), "/openapi/instances/%s/instance-settings",
+             run->cfg->es_instance_id);
+    body = json_pack("{s:{s:s}}", "esConfig", "reindex.remote.whitelist", list);
+    text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        return prov_run_fail(run, "es whitelist", "out of memory");
+    }
+    const struct prov_api_call call = {
+        PROV_API_ELASTICSEARCH, "UpdateInstanceSettings", "PATCH", path, q, 2, text, NULL};
+    rc = prov_run_write(run, &call, "es whitelist", list, NULL, NULL);
+    free(text);
+    if (rc != PROV_RUN_OK) {
+        return prov_run_fail(run, "es whitelist", "%s", run->err);
+    }
+    prov_state_set(run->st, "whitelist", "client_token", NULL);
+    if (prov_state_set(run->st, "whitelist", "entry", entry) != 0 ||
+        (!run->dry_run && prov_state_save(run->st, run->err, sizeof(run->err)) != 0)) {
+        return prov_run_fail(run, "state", "%s", run->err);
+    }
+    return prov_run_wait(run, "es whitelist",
+                         "Elasticsearch to be active with the new reindex.remote.whitelist",
+                         run->cfg->es_wait_timeout_s, whitelist_probe, &w);
+}
+
+/* ---- apply ------------------------------------------------------------------------------- */
+
+int prov_apply(struct prov_run *run)
+{
+    struct path_ids ids;
+    int rc;
+
+    memset(&ids, 0, sizeof(ids));
+    rc = run->cfg->topology == PROV_TOPOLOGY_CLB_ECS ? prov_apply_clb(run, &ids)
+                                                     : prov_apply_nlb(run, &ids);
+    if (rc != 0 || apply_service(run, &ids) != 0 || apply_connection(run, &ids) != 0) {
+        return -1;
+    }
+    if (!run->dry_run) {
+        if (prov_state_set_domain(run->st, ids.domain) != 0 ||
+            prov_state_save(run->st, run->err, sizeof(run->err)) != 0) {
+            return prov_run_fail(run, "state", "%s", run->err);
+        }
+    }
+    if (run->cfg->topology == PROV_TOPOLOGY_NLB_IP) {
+        return apply_whitelist(run, &ids);
+    }
+    return 0;
+}
+
+int prov_run_render(const struct prov_run *run, const char *command, int ok, int json, char **out)
+{
+    json_t *doc, *item;
+    size_t i, cap, used = 0;
+    char *buf;
+
+    *out = NULL;
+    if (json) {
+        doc =
+            json_pack("{s:s, s:b, s:b, s:b, s:O}", "command", command, "ok", ok, "dry_run",
+                      run->dry_run, "changed", json_array_size(run->done) > 0, "calls", run->done);
+        if (doc != NULL && !ok) {
+            json_object_set_new(doc, "failed_hop", json_string(run->hop));
+            json_object_set_new(doc, "error", json_string(run->err));
+        }
+        *out = doc != NULL ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(doc);
+        return *out != NULL ? 0 : -1;
+    }
+    cap = 256 + (run->dry_run ? json_array_size(run->done) * 600 : 0) + sizeof(run->err) +
+          sizeof(run->hop);
+    buf = malloc(cap);
+    if (buf == NULL) {
+        return -1;
+    }
+    buf[0] = '\0';
+    /* The calls were printed live on stderr as they were made; a dry run lists them again. */
+    json_array_foreach(run->done, i, item)
+    {
+        if (!run->dry_run) {
+            break;
+        }
+        used += (size_t)snprintf(buf + used, cap - used, "  %-12s %-32s %s\n",
+                                 json_string_value(json_object_get(item, "product")),
+                                 json_string_value(json_object_get(item, "action")),
+                                 json_string_value(json_object_get(item, "detail")));
+    }
+    if (ok) {
+        snprintf(buf + used, cap - used, "%s: %s (%zu call%s)\n", command,
+                 run->dry_run                      ? "dry run, nothing was sent"
+                 : json_array_size(run->done) == 0 ? "in sync, nothing to do"
+                                                   : "done",
+                 json_array_size(run->done), json_array_size(run->done) == 1 ? "" : "s");
+    } else {
+        snprintf(buf + used, cap - used, "%s: FAILED at %s after %zu call%s: %s\n", command,
+                 run->hop, json_array_size(run->done), json_array_size(run->done) == 1 ? "" : "s",
+                 run->err);
+    }
+    *out = buf;
+    return 0;
+}

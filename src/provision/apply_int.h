@@ -1,0 +1,72 @@
+/*
+ * apply_int — what apply.c (the hops common to both topologies, prov_apply, rendering),
+ * apply_lb.c (the load-balancer hops) and destroy.c share. Private to src/provision.
+ */
+#ifndef PLPROV_APPLY_INT_H
+#define PLPROV_APPLY_INT_H
+
+#include <stddef.h>
+
+#include "plprov/apply.h"
+#include "plprov/clb.h"
+#include "plprov/es.h"
+#include "plprov/inspect.h"
+#include "plprov/nlb.h"
+#include "plprov/privatelink.h"
+
+#define KVS_MAX 48
+#define KVS_NAME_BYTES 64
+#define KVS_VALUE_BYTES 1024
+
+/* Parameters of one call, with their own storage. */
+struct kvs {
+    struct prov_sign_kv kv[KVS_MAX];
+    char names[KVS_MAX][KVS_NAME_BYTES];
+    char values[KVS_MAX][KVS_VALUE_BYTES];
+    size_t n;
+};
+
+/* Appends name=value (both copied); an empty value is skipped (the API has no empty values).
+ * Too many or too long is a programming error caught by prov_kvs_ok. */
+void prov_kvs_add(struct kvs *k, const char *name, const char *value);
+void prov_kvs_addf(struct kvs *k, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int prov_kvs_ok(const struct kvs *k); /* 1 when nothing was dropped */
+
+/* An RPC call over k, with RegionId first (callers start k with prov_kvs_region). */
+void prov_kvs_region(struct kvs *k, const struct prov_run *run);
+struct prov_api_call prov_rpc(enum prov_api_product p, const char *action, const struct kvs *k);
+
+/* What the hops found or made, passed down the chain. */
+struct path_ids {
+    char lb[PROV_CLB_ID_BYTES];
+    char lb_zone[64]; /* CLB master zone, for the ES endpoint when no zone is configured */
+    char sg[PROV_NLB_ID_BYTES];
+    char listener[PROV_NLB_ID_BYTES];
+    char service[PROV_PL_ID_BYTES];
+    char endpoint[PROV_ES_ID_BYTES];
+    char domain[256];
+};
+
+/* The load balancer hops of apply (apply_lb.c). 0 or -1 (run->err). */
+int prov_apply_clb(struct prov_run *run, struct path_ids *ids);
+int prov_apply_nlb(struct prov_run *run, struct path_ids *ids);
+
+/* Waits for an NLB job (ListAsynJobs) to succeed. 0 or -1. */
+int prov_wait_job(struct prov_run *run, const char *hop, const char *what, const char *job_id);
+
+/* ES instance `active` again (after a YML change), bounded by es_wait_timeout. 0 or -1. */
+int prov_wait_es_active(struct prov_run *run, const char *hop);
+
+/* The ClientToken for key (prov_state_token), or in a dry run the saved one or a placeholder,
+ * without touching the state file. 0, or -1 with run->err/hop set. */
+int prov_run_token(struct prov_run *run, const char *key, char out[PROV_STATE_TOKEN_BYTES]);
+
+/* Records an id found by reading (not created) in the state, saving when it changed. 0 or -1. */
+int prov_note_id(struct prov_run *run, const char *key, const char *id);
+
+/* reindex.remote.whitelist with `entry` added (add = 1) or removed (add = 0); entries compared
+ * trimmed; into out[size]. Returns 1 when the list changed, 0 when not. */
+int prov_whitelist_edit(const char *list, const char *entry, int add, char *out, size_t size);
+
+#endif
