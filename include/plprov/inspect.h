@@ -2,10 +2,13 @@
  * inspect — read the actual state of one configured private path, hop by hop, with the typed
  * reads (clb.h, nlb.h, privatelink.h, es.h), and render it as the `status` table or JSON.
  *
- * Resources are found by what the config fixes, not by a state file yet: the load balancer by
- * [path] name (CLB DescribeLoadBalancers / NLB ListLoadBalancers), the NLB server group by the same
- * name, the endpoint service by ResourceId = the load balancer id, the ES-side endpoint by
- * serviceId = that service. A hop whose parent is missing is not read (left "not found"). A read
+ * Besides existence and status, the backends are read as the load balancer sees them: CLB
+ * DescribeHealthStatus per listener and backend, NLB ListServerGroupServers per server.
+ *
+ * Resources are found by what the config fixes (the state file only records them): the load
+ * balancer by [path] name (CLB DescribeLoadBalancers / NLB ListLoadBalancers), the NLB server group
+ * by the same name, the endpoint service by ResourceId = the load balancer id, the ES-side endpoint
+ * by serviceId = that service. A hop whose parent is missing is not read (left "not found"). A read
  * that fails is recorded in errors[] and the walk goes on with the next independent hop.
  */
 #ifndef PLPROV_INSPECT_H
@@ -22,14 +25,19 @@
 
 #define PROV_INSPECT_MAX_ERRORS 8
 #define PROV_INSPECT_MAX_CONNECTIONS 16
+#define PROV_INSPECT_MAX_SERVERS 16
 
 struct prov_actual {
     int lb_found;                  /* CLB or NLB with [path] name exists */
     int lb_ambiguous;              /* more than one has that name: the first is used */
     struct prov_clb_attribute clb; /* clb-ecs: the CLB, its listeners and backends */
-    struct prov_nlb_lb nlb;        /* nlb-ip: the NLB */
-    int sg_found;                  /* nlb-ip: server group named [path] name */
+    struct prov_clb_health health[PROV_CLB_MAX_HEALTH]; /* clb-ecs: DescribeHealthStatus rows */
+    size_t health_count;
+    struct prov_nlb_lb nlb; /* nlb-ip: the NLB */
+    int sg_found;           /* nlb-ip: server group named [path] name */
     struct prov_nlb_server_group sg;
+    struct prov_nlb_server servers[PROV_INSPECT_MAX_SERVERS]; /* nlb-ip: the group's servers */
+    size_t server_count;
     int listener_found; /* nlb-ip: a listener on [nlb] listener_port */
     struct prov_nlb_listener listener;
     int service_found; /* endpoint service with the LB as resource */

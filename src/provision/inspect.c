@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void note_error(struct prov_actual *a, const char *err)
 {
@@ -47,6 +48,12 @@ static int read_clb(struct prov_apiclient *c, const struct prov_config *cfg, str
             a->clb.lb = lbs[0];
         }
         *lb_id = a->clb.lb.id;
+        if (a->clb.listener_count > 0 &&
+            prov_clb_describe_health(c, cfg->region, a->clb.lb.id, 0, a->health,
+                                     PROV_CLB_MAX_HEALTH, &a->health_count, err, sizeof(err)) < 0) {
+            note_error(a, err);
+            return -1;
+        }
     }
     return 0;
 }
@@ -68,6 +75,11 @@ static int read_nlb(struct prov_apiclient *c, const struct prov_config *cfg, str
     } else if (rc == 0 && n > 0) {
         a->sg_found = 1;
         a->sg = groups[0];
+        if (prov_nlb_list_servers(c, cfg->region, a->sg.id, a->servers, PROV_INSPECT_MAX_SERVERS,
+                                  &a->server_count, err, sizeof(err)) < 0) {
+            note_error(a, err);
+            failed = 1;
+        }
     }
     rc = prov_nlb_list_load_balancers(c, cfg->region, cfg->name, lbs, 4, &n, err, sizeof(err));
     if (rc < 0) {
@@ -236,18 +248,35 @@ static int clb_hops(const struct prov_config *cfg, const struct prov_actual *a, 
                       (unsigned)cfg->listener_ports[i]);
     }
     for (i = 0; i < cfg->ecs_instance_count; i++) {
-        int found = 0;
+        char health[256] = "";
+        size_t used = 0;
+        int found = 0, sick = 0;
         for (j = 0; j < a->clb.backend_count; j++) {
             found |= strcmp(a->clb.backends[j].server_id, cfg->ecs_instances[i]) == 0;
         }
-        rc |= add_hop(hops, "backend", cfg->ecs_instances[i], found ? "attached" : "not attached",
-                      found, "ecs");
+        for (j = 0; j < a->health_count && used < sizeof(health); j++) {
+            const struct prov_clb_health *h = &a->health[j];
+            int n;
+            if (strcmp(h->server_id, cfg->ecs_instances[i]) != 0) {
+                continue;
+            }
+            sick |= strcasecmp(h->status, "normal") != 0;
+            n = snprintf(health + used, sizeof(health) - used, ", %u %s",
+                         (unsigned)h->listener_port, h->status);
+            used += n > 0 ? (size_t)n : 0;
+        }
+        rc |= add_hop(hops, "backend", cfg->ecs_instances[i],
+                      !found ? "not attached"
+                      : sick ? "unhealthy"
+                             : "attached",
+                      found && !sick, "ecs%s%s", used > 0 ? ", health" : "", health);
     }
     return rc;
 }
 
 static int nlb_hops(const struct prov_config *cfg, const struct prov_actual *a, json_t *hops)
 {
+    size_t i;
     int rc = 0;
 
     rc |= add_hop(hops, "nlb", a->lb_found ? a->nlb.id : "",
@@ -259,6 +288,16 @@ static int nlb_hops(const struct prov_config *cfg, const struct prov_actual *a, 
                   a->sg_found && strcmp(a->sg.status, "Available") == 0 && a->sg.server_count != 0,
                   "%s %s:%u, servers %ld", a->sg_found ? a->sg.type : "Ip", cfg->target_ip,
                   (unsigned)cfg->target_port, a->sg_found ? a->sg.server_count : 0L);
+    for (i = 0; i < a->server_count; i++) {
+        const struct prov_nlb_server *sv = &a->servers[i];
+        char id[PROV_NLB_ID_BYTES + 8];
+        int target = strcmp(sv->server_id, cfg->target_ip) == 0 && sv->port == cfg->target_port;
+        snprintf(id, sizeof(id), "%.*s:%u", PROV_NLB_ID_BYTES - 1, sv->server_id,
+                 (unsigned)sv->port);
+        rc |= add_hop(hops, "server", id, sv->status,
+                      target && strcmp(sv->status, "Available") == 0, "%s%s", sv->type,
+                      target ? "" : ", not the configured target (apply removes it)");
+    }
     rc |= add_hop(hops, "listener", a->listener_found ? a->listener.id : "",
                   a->listener_found ? a->listener.status : absent(a->lb_error),
                   a->listener_found && strcmp(a->listener.status, "Running") == 0, "TCP %u",
