@@ -9,22 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plprov/apiclient.h"
+#include "plprov/apply.h"
 #include "plprov/creds.h"
 #include "plprov/essettings.h"
 #include "plprov/inspect.h"
 #include "plprov/plan.h"
 #include "plprov/provconfig.h"
+#include "plprov/state.h"
+#include "plprov/verify.h"
 #include "plrelay/config.h"
 
 /* Exit codes, also in usage(). */
-#define EXIT_OK 0       /* done; status healthy; plan in sync */
-#define EXIT_API 1      /* an API call failed (the failing action is printed) */
-#define EXIT_USAGE 2    /* bad command line or invalid configuration */
-#define EXIT_CREDS 3    /* no usable credentials */
-#define EXIT_DIFF 4     /* plan: changes pending; status: a hop is missing or not working */
-#define EXIT_NOT_IMPL 5 /* the command exists but is not implemented yet */
+#define EXIT_OK 0    /* done; status healthy; plan in sync */
+#define EXIT_API 1   /* an API call failed (the failing action is printed) */
+#define EXIT_USAGE 2 /* bad command line or invalid configuration */
+#define EXIT_CREDS 3 /* no usable credentials */
+#define EXIT_DIFF 4  /* plan: changes pending; status/verify: a hop is missing or not working */
 
 struct args {
     const char *config, *relay_config, *command;
@@ -48,14 +51,22 @@ static void usage(FILE *out)
             "  es-settings   print the Elasticsearch settings matching the path and a relay\n"
             "                config (--relay-config); the endpoint domain comes from the state\n"
             "                file, or a placeholder when unknown. Makes no API call.\n"
-            "  apply, verify, destroy   not implemented yet (exit 5)\n"
+            "  apply         create what is missing, in order, and wait for each hop to work;\n"
+            "                every create's ClientToken is saved in the state file first, so\n"
+            "                an interrupted apply resumes without duplicates\n"
+            "  verify        nlb-ip: reindex [verify] source_index from the remote cluster\n"
+            "                through the endpoint domain and compare _count on both sides;\n"
+            "                clb-ecs: healthy backends on every listener, connection Connected\n"
+            "  destroy       tear everything down in reverse order; not found counts as done\n"
             "\n"
             "Options:\n"
             "  -c, --config FILE        provisioning config (required)\n"
             "  -r, --relay-config FILE  plrelay's config, for es-settings\n"
             "      --json               machine-readable output (one JSON document)\n"
-            "      --yes                do not ask before changing anything (apply, destroy)\n"
-            "      --dry-run            print the calls apply/destroy would make\n"
+            "      --yes                do not ask before changing anything (apply, destroy);\n"
+            "                           required when stdin is not a terminal\n"
+            "      --dry-run            print the calls apply/destroy would make (secrets\n"
+            "                           redacted) and send no write\n"
             "  -h, --help               print this help\n"
             "\n"
             "Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET\n"
@@ -67,8 +78,13 @@ static void usage(FILE *out)
             "  1  an API call failed (action, Code, Message and RequestId are printed)\n"
             "  2  bad command line or invalid configuration (every error as file:line)\n"
             "  3  no usable credentials\n"
-            "  4  plan: changes pending; status: a hop is missing or not in its working state\n"
-            "  5  command not implemented yet\n");
+            "  4  plan: changes pending; status: a hop is missing or not in its working state;\n"
+            "     verify: a check failed (the failing hop is named)\n"
+            "\n"
+            "apply and destroy print each call as it is made and one line per status wait\n"
+            "(a rewritten progress line on a terminal). Passwords for verify come from\n"
+            "[elasticsearch] password_env / password_file and [verify] remote_password_env /\n"
+            "remote_password_file, never from this file or the command line.\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -277,6 +293,142 @@ cleanup:
     return rc;
 }
 
+/* Asks on a terminal; without one, --yes is required. 1 to go on. */
+static int confirm(const struct args *a, const char *what)
+{
+    char line[16];
+
+    if (a->yes || a->dry_run) {
+        return 1;
+    }
+    if (!isatty(STDIN_FILENO)) {
+        fprintf(stderr,
+                "plrelay-provision: %s changes cloud resources: pass --yes (or --dry-run)\n", what);
+        return 0;
+    }
+    fprintf(stderr, "%s: go on? [y/N] ", what);
+    if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y')) {
+        fprintf(stderr, "plrelay-provision: %s cancelled\n", what);
+        return 0;
+    }
+    return 1;
+}
+
+/* apply and destroy. */
+static int cmd_change(const struct args *a, const struct prov_config *cfg, int is_destroy)
+{
+    const char *name = is_destroy ? "destroy" : "apply";
+    struct prov_creds *creds = NULL;
+    struct prov_apiclient *client = NULL;
+    struct prov_state *st = NULL;
+    struct prov_run run;
+    char err[PROV_API_ERROR_BYTES], *out = NULL;
+    int rc, ok;
+
+    memset(&run, 0, sizeof(run));
+    if (prov_state_load(cfg, &st, err, sizeof(err)) != 0) {
+        fprintf(stderr, "plrelay-provision: %s\n", err);
+        return EXIT_USAGE;
+    }
+    rc = open_client(cfg, &creds, &client);
+    if (rc != EXIT_OK) {
+        goto cleanup;
+    }
+    if (!confirm(a, name)) {
+        rc = EXIT_USAGE;
+        goto cleanup;
+    }
+    if (prov_run_init(&run, client, cfg, st) != 0) {
+        rc = EXIT_API;
+        goto cleanup;
+    }
+    run.dry_run = a->dry_run;
+    run.tty = isatty(STDERR_FILENO);
+    run.out = a->json ? stderr : stdout; /* stdout holds exactly one JSON document */
+    ok = (is_destroy ? prov_destroy(&run) : prov_apply(&run)) == 0;
+    if (prov_run_render(&run, name, ok, a->json, &out) == 0) {
+        fputs(out, ok || a->json ? stdout : stderr);
+        if (a->json) {
+            fputc('\n', stdout);
+        }
+    }
+    rc = ok ? EXIT_OK : EXIT_API;
+cleanup:
+    free(out);
+    prov_run_cleanup(&run);
+    prov_state_free(st);
+    prov_api_free(client);
+    prov_creds_free(creds);
+    return rc;
+}
+
+/* The ES and remote passwords verify needs. 0, or an exit code. */
+static int read_secrets(const struct prov_config *cfg, char **es, char **remote)
+{
+    char err[PROV_API_ERROR_BYTES];
+
+    if (prov_secret_read(cfg->es_password_env, cfg->es_password_file, es, err, sizeof(err)) != 0 ||
+        prov_secret_read(cfg->verify_remote_password_env, cfg->verify_remote_password_file, remote,
+                         err, sizeof(err)) != 0) {
+        fprintf(stderr, "plrelay-provision: %s\n", err);
+        return EXIT_CREDS;
+    }
+    return EXIT_OK;
+}
+
+static int cmd_verify(const struct args *a, const struct prov_config *cfg)
+{
+    struct prov_creds *creds = NULL;
+    struct prov_apiclient *client = NULL;
+    struct prov_actual *actual = calloc(1, sizeof(*actual));
+    struct prov_verify_report *report = calloc(1, sizeof(*report));
+    struct prov_verify_options vo;
+    struct prov_verify_secrets vs;
+    char *es_pw = NULL, *remote_pw = NULL, *out = NULL;
+    size_t i;
+    int rc;
+
+    memset(&vo, 0, sizeof(vo));
+    if (actual == NULL || report == NULL) {
+        rc = EXIT_API;
+        goto cleanup;
+    }
+    rc = read_secrets(cfg, &es_pw, &remote_pw);
+    if (rc == EXIT_OK) {
+        rc = open_client(cfg, &creds, &client);
+    }
+    if (rc != EXIT_OK) {
+        goto cleanup;
+    }
+    if (prov_inspect_read(client, cfg, actual) != 0) {
+        for (i = 0; i < actual->error_count; i++) {
+            fprintf(stderr, "plrelay-provision: %s\n", actual->errors[i]);
+        }
+        fprintf(stderr, "plrelay-provision: verify: cannot read every hop\n");
+        rc = EXIT_API;
+        goto cleanup;
+    }
+    vs.es_password = es_pw;
+    vs.remote_password = remote_pw;
+    rc = prov_verify_run(client, cfg, actual, &vs, &vo, report);
+    if (prov_verify_render(report, a->json, &out) == 0) {
+        fputs(out, stdout);
+        if (a->json) {
+            fputc('\n', stdout);
+        }
+    }
+    rc = rc == 0 ? EXIT_OK : rc == 1 ? EXIT_DIFF : EXIT_API;
+cleanup:
+    free(out);
+    prov_secret_free(es_pw);
+    prov_secret_free(remote_pw);
+    free(report);
+    free(actual);
+    prov_api_free(client);
+    prov_creds_free(creds);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct args a;
@@ -308,17 +460,21 @@ int main(int argc, char **argv)
     }
     if (strcmp(a.command, "es-settings") == 0) {
         rc = cmd_es_settings(&a, cfg);
-    } else if (strcmp(a.command, "status") == 0 || strcmp(a.command, "plan") == 0) {
+    } else if (strcmp(a.command, "status") == 0 || strcmp(a.command, "plan") == 0 ||
+               strcmp(a.command, "apply") == 0 || strcmp(a.command, "destroy") == 0 ||
+               strcmp(a.command, "verify") == 0) {
         if (prov_http_global_init() != 0) {
             fprintf(stderr, "plrelay-provision: cannot initialise libcurl\n");
             rc = EXIT_API;
             goto cleanup;
         }
-        rc = cmd_read(&a, cfg, strcmp(a.command, "plan") == 0);
-    } else if (strcmp(a.command, "apply") == 0 || strcmp(a.command, "verify") == 0 ||
-               strcmp(a.command, "destroy") == 0) {
-        fprintf(stderr, "plrelay-provision: %s: not implemented yet\n", a.command);
-        rc = EXIT_NOT_IMPL;
+        if (strcmp(a.command, "apply") == 0 || strcmp(a.command, "destroy") == 0) {
+            rc = cmd_change(&a, cfg, strcmp(a.command, "destroy") == 0);
+        } else if (strcmp(a.command, "verify") == 0) {
+            rc = cmd_verify(&a, cfg);
+        } else {
+            rc = cmd_read(&a, cfg, strcmp(a.command, "plan") == 0);
+        }
     } else {
         fprintf(stderr, "plrelay-provision: unknown command \"%s\"\n", a.command);
         usage(stderr);

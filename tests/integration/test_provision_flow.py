@@ -1,0 +1,262 @@
+"""plrelay-provision end to end against the local cloud emulator: plan -> apply -> status -> verify
+-> re-apply (no write) -> destroy (nothing left), for both topologies, plus an apply killed midway,
+injected faults, a connection that stays Pending, a bad secret and --dry-run.
+
+The binary is the real CLI (config, credential chain, libcurl, the C signer, apply/destroy and
+verify). tests/support/emulator.py checks every signature with its own implementation, runs NLB
+jobs and endpoint-service creation asynchronously, and serves two plain-HTTP Elasticsearch
+clusters: `verify` on nlb-ip makes the local one reindex from the remote one through the
+emulated path (endpoint domain -> service -> NLB listener -> server group -> target_ip:port), so
+the remote cluster's port is the target. Everything listens on 127.0.0.1. Assertions are on
+statuses, exit codes and the emulator's request log, never on timing.
+
+Run by hand:
+    PLPROV_PROVISION_BIN=build/plrelay-provision \\
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_provision_flow.py
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from emulatorproc import ES_PASSWORD, REMOTE_PASSWORD, Emulator
+
+BIN = os.environ.get("PLPROV_PROVISION_BIN", "")
+KEY_ID, SECRET = "flowid", "flow-secret-0123456789abcdef"
+ES_ID = "es-cn-flow"
+WRITE_PREFIXES = ("Create", "Add", "Enable", "Disable", "Start", "Stop", "Delete", "Remove",
+                  "Update")
+
+pytestmark = pytest.mark.skipif(not BIN, reason="PLPROV_PROVISION_BIN is not set")
+
+
+@pytest.fixture
+def emu():
+    e = Emulator(KEY_ID, SECRET, ES_ID, async_ms=150)
+    yield e
+    e.stop()
+
+
+def write_config(tmp_path, e, topology, extra="", auto_accept=False, wait_timeout=30):
+    text = """[provider]
+region = cn-hangzhou
+state_file = state.json
+endpoint_slb = {u}
+endpoint_nlb = {u}
+endpoint_privatelink = {u}
+endpoint_elasticsearch = {u}
+metadata_endpoint = {u}
+wait_timeout = {w}
+es_wait_timeout = {w}
+[elasticsearch]
+instance_id = {es}
+url = {es_url}
+username = elastic
+password_env = ES_PASSWORD
+[path]
+topology = {t}
+name = plrelay-flow
+vpc_id = vpc-emulator
+[endpoint_service]
+auto_accept = {aa}
+""".format(u=e.url, es=ES_ID, es_url=e.es_url, t=topology, w=wait_timeout,
+           aa="true" if auto_accept else "false")
+    if topology == "clb-ecs":
+        text += ("[clb]\nvswitch_id = vsw-emulator\necs_instances = i-relay1, i-relay2\n"
+                 "listener_ports = 389, 3128\n")
+    else:
+        text += ("[nlb]\nzones = cn-hangzhou-i:vsw-i, cn-hangzhou-j:vsw-j\n"
+                 "target_ip = 127.0.0.1\ntarget_port = %d\n"
+                 "[verify]\nsource_index = logs\nremote_password_env = REMOTE_PASSWORD\n"
+                 % e.remote_rest_port)
+    path = tmp_path / ("provision-%s.ini" % topology)
+    path.write_text(text + extra)
+    return str(path)
+
+
+def env(secret=SECRET):
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret,
+            "ES_PASSWORD": ES_PASSWORD, "REMOTE_PASSWORD": REMOTE_PASSWORD}
+
+
+def run(args, secret=SECRET, timeout=240):
+    p = subprocess.run([BIN] + args, env=env(secret), capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    for stream in (p.stdout, p.stderr):
+        assert SECRET not in stream and secret not in stream
+        assert ES_PASSWORD not in stream and REMOTE_PASSWORD not in stream
+    return p
+
+
+def writes(e, since=0):
+    return [r for r in e.requests()[since:] if r.get("action", "").startswith(WRITE_PREFIXES)]
+
+
+def alive(e):
+    res = e.resources()
+    return {k: v for k, v in res.items() if isinstance(v, list) and v}
+
+
+@pytest.mark.parametrize("topology", ["nlb-ip", "clb-ecs"])
+def test_full_lifecycle(tmp_path, emu, topology):
+    if topology == "nlb-ip":
+        emu.es_docs("remote", "logs", 57)
+    cfg = write_config(tmp_path, emu, topology)
+
+    p = run(["-c", cfg, "plan"])
+    assert p.returncode == 4, p.stderr
+    assert "CreateLoadBalancer" in p.stdout and "CreateVpcEndpoint" in p.stdout
+
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "apply: done" in p.stdout
+    assert "waiting for" in p.stderr, "asynchronous hops are waited for"
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["endpoint_domain"].endswith(".privatelink.aliyuncs.com")
+    assert all("client_token" not in v for v in state["resources"].values()), state
+
+    p = run(["-c", cfg, "status", "--json"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout)["healthy"] is True
+
+    p = run(["-c", cfg, "verify", "--json"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    report = json.loads(p.stdout)
+    assert report["ok"] is True
+    if topology == "nlb-ip":
+        assert report["source_count"] == report["dest_count"] == 57
+        assert emu.resources()["whitelist"] == state["endpoint_domain"] + ":9200"
+
+    before = len(emu.requests())
+    p = run(["-c", cfg, "apply", "--yes", "--json"])
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["ok"] is True and doc["changed"] is False and doc["calls"] == []
+    assert writes(emu, before) == [], "a built path makes no write call"
+    assert run(["-c", cfg, "plan"]).returncode == 0
+
+    p = run(["-c", cfg, "destroy", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert not (tmp_path / "state.json").exists()
+    assert alive(emu) == {}, emu.resources()
+    assert emu.resources().get("whitelist", "") == ""
+    p = run(["-c", cfg, "destroy", "--yes", "--json"])
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["changed"] is False, "destroying nothing is done at once"
+
+
+def test_clb_verify_names_the_unhealthy_listener(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "clb-ecs")
+    assert run(["-c", cfg, "apply", "--yes"]).returncode == 0
+    emu.health("i-relay1", "abnormal")
+    emu.health("i-relay2", "abnormal")
+    p = run(["-c", cfg, "verify"])
+    assert p.returncode == 4, p.stdout + p.stderr
+    assert "FAILED at clb backends 389" in p.stdout
+    assert "i-relay1" in p.stdout
+    p = run(["-c", cfg, "status", "--json"])
+    assert p.returncode == 4, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    backends = [h for h in doc["hops"] if h["hop"] == "backend"]
+    assert [h["state"] for h in backends] == ["unhealthy", "unhealthy"], backends
+    assert "389 abnormal" in backends[0]["detail"]
+
+
+def test_apply_killed_midway_resumes_without_duplicates(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    # the cloud does the work, then the answer is late: the client dies before it arrives
+    emu.fault("late", count=1, action="CreateServerGroup", delay_ms=20000)
+    proc = subprocess.Popen([BIN, "-c", cfg, "apply", "--yes"], env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not emu.requests("CreateServerGroup"):
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "apply never reached CreateServerGroup"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+    state = json.loads((tmp_path / "state.json").read_text())
+    token = state["resources"]["server_group"]["client_token"]
+    assert emu.requests("CreateServerGroup")[0]["client_token"] == token, \
+        "the token was saved before the call"
+
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    res = emu.resources()
+    assert len(res["nlb"]) == 1 and len(res["server_groups"]) == 1, res
+    assert len(res["nlb_listeners"]) == 1 and len(res["services"]) == 1, res
+    assert len(res["endpoints"]) == 1, res
+    for r in emu.requests("CreateServerGroup")[1:]:
+        assert r["client_token"] == token, "a repeated create reuses the saved token"
+
+
+def test_transient_faults_are_retried_with_the_same_token(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    emu.fault("throttle", count=2, action="CreateLoadBalancer")
+    emu.fault("lock", count=1, action="CreateListener")
+    emu.fault("5xx", count=1, action="CreateVpcEndpointService")
+    emu.fault("busy", count=1, action="EnableVpcEndpointConnection")
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    creates = emu.requests("CreateLoadBalancer")
+    assert len(creates) == 3
+    assert len({r["client_token"] for r in creates}) == 1
+    assert len(emu.requests("CreateListener")) == 2
+    assert len(emu.requests("CreateVpcEndpointService")) == 2
+    assert len(emu.resources()["nlb"]) == 1
+
+
+def test_a_connection_left_pending_fails_the_wait_then_apply_completes(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "clb-ecs", wait_timeout=4)
+    emu.fault("pending", count=1)  # the first accept is ignored: the connection stays Pending
+    p = run(["-c", cfg, "apply", "--yes", "--json"])
+    assert p.returncode == 1
+    doc = json.loads(p.stdout)
+    assert doc["ok"] is False and doc["failed_hop"] == "es connection"
+    assert "timed out" in doc["error"] and "Pending" in doc["error"]
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(emu.resources()["endpoints"]) == 1, "no second endpoint"
+
+
+def test_a_bad_secret_is_one_clear_error_without_retries(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "clb-ecs")
+    p = run(["-c", cfg, "apply", "--yes"], secret="not-the-secret-0123456789")
+    assert p.returncode == 1
+    assert "SignatureDoesNotMatch" in p.stderr
+    assert "RequestId" in p.stderr
+    assert len(emu.requests()) == 1, "no retry storm"
+
+
+def test_dry_run_prints_redacted_calls_and_writes_nothing(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    p = run(["-c", cfg, "apply", "--dry-run"])
+    assert p.returncode == 0, p.stderr
+    for action in ("CreateLoadBalancer", "CreateServerGroup", "AddServersToServerGroup",
+                   "CreateListener", "CreateVpcEndpointService", "CreateVpcEndpoint",
+                   "EnableVpcEndpointConnection", "UpdateInstanceSettings"):
+        assert action in p.stdout, action
+    assert "<redacted>" in p.stdout
+    assert "dry run, nothing was sent" in p.stdout
+    assert writes(emu) == []
+    assert alive(emu) == {}
+    assert not (tmp_path / "state.json").exists(), "a dry run leaves no state behind"
+
+
+def test_a_state_file_of_another_path_is_refused(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "clb-ecs")
+    (tmp_path / "state.json").write_text(json.dumps(
+        {"version": 1, "topology": "nlb-ip", "name": "plrelay-flow", "region": "cn-hangzhou",
+         "resources": {}}))
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 2
+    assert "belongs to topology \"nlb-ip\"" in p.stderr
+    assert emu.requests() == []
