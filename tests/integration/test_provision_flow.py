@@ -26,6 +26,7 @@ import pytest
 from emulatorproc import ES_PASSWORD, REMOTE_PASSWORD, Emulator
 
 BIN = os.environ.get("PLPROV_PROVISION_BIN", "")
+DRIVER = os.environ.get("PLPROV_APICLIENT_DRIVER", "")
 KEY_ID, SECRET = "flowid", "flow-secret-0123456789abcdef"
 ES_ID = "es-cn-flow"
 WRITE_PREFIXES = ("Create", "Add", "Enable", "Disable", "Start", "Stop", "Delete", "Remove",
@@ -39,6 +40,17 @@ def emu():
     e = Emulator(KEY_ID, SECRET, ES_ID, async_ms=150)
     yield e
     e.stop()
+
+
+def driver(e, product, action, *params, method=None, path=None, body=None):
+    """One signed call through tests/support/apiclient_driver (plays another account's tools)."""
+    args = [DRIVER, "--endpoint", e.url]
+    if method is not None:
+        args += ["--method", method, "--path", path, "--body", body]
+    p = subprocess.run(args + [product, action] + list(params), env=env(), capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return json.loads(p.stdout)["body"]
 
 
 def write_config(tmp_path, e, topology, extra="", auto_accept=False, wait_timeout=30):
@@ -148,6 +160,43 @@ def test_full_lifecycle(tmp_path, emu, topology):
     p = run(["-c", cfg, "destroy", "--yes", "--json"])
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["changed"] is False, "destroying nothing is done at once"
+
+
+def test_destroy_disconnects_a_foreign_connection_that_blocks_the_service(tmp_path):
+    if not DRIVER:
+        pytest.skip("PLPROV_APICLIENT_DRIVER is not set")
+    e = Emulator(KEY_ID, SECRET, ES_ID, async_ms=150, extra_args=["--es-instance", "es-cn-other"])
+    try:
+        cfg = write_config(tmp_path, e, "clb-ecs", auto_accept=True)
+        assert run(["-c", cfg, "apply", "--yes"]).returncode == 0
+        service = e.resources()["services"][0]
+        # another cluster connects to the same service; auto-accept lets it in
+        driver(e, "elasticsearch", "CreateVpcEndpoint", method="POST",
+               path="/openapi/instances/es-cn-other/vpc-endpoints",
+               body=json.dumps({"serviceId": service}))
+        ours = json.loads((tmp_path / "state.json").read_text())["resources"]["endpoint"]["id"]
+
+        def foreign_connected():
+            conns = driver(e, "privatelink", "ListVpcEndpointConnections", "RegionId=cn-hangzhou",
+                           "ServiceId=" + service)["Connections"]
+            return any(c["EndpointId"] != ours and c["ConnectionStatus"] == "Connected"
+                       for c in conns)
+
+        deadline = time.monotonic() + 60
+        while not foreign_connected():
+            assert time.monotonic() < deadline, "the foreign connection never connected"
+            time.sleep(0.2)
+
+        p = run(["-c", cfg, "destroy", "--yes"])
+        assert p.returncode == 0, p.stdout + p.stderr
+        actions = [r["action"] for r in e.requests()]
+        first = actions.index("DeleteVpcEndpointService")
+        assert "DisableVpcEndpointConnection" in actions[first:], \
+            "the dependency is resolved by disconnecting, in order"
+        assert actions.count("DeleteVpcEndpointService") == 2
+        assert e.resources()["services"] == [] and e.resources()["slb"] == []
+    finally:
+        e.stop()
 
 
 def test_clb_verify_names_the_unhealthy_listener(tmp_path, emu):
