@@ -13,7 +13,7 @@
 #include "plprov/apiclient.h"
 
 #define PROV_ES_ID_BYTES 128
-#define PROV_ES_WHITELIST_BYTES 1024
+#define PROV_ES_WHITELIST_BYTES 8192
 
 struct prov_es_instance {
     char id[PROV_ES_ID_BYTES];     /* instanceId */
@@ -25,6 +25,7 @@ struct prov_es_instance {
     char domain[256];              /* private domain, "" when absent */
     /* esConfig["reindex.remote.whitelist"], a string or a list joined by ","; "" when unset. */
     char reindex_whitelist[PROV_ES_WHITELIST_BYTES];
+    int whitelist_truncated; /* 1 when the setting was longer than reindex_whitelist holds */
 };
 
 struct prov_es_endpoint {

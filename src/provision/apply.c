@@ -140,10 +140,12 @@ int prov_wait_es_active(struct prov_run *run, const char *hop)
 int prov_whitelist_edit(const char *list, const char *entry, int add, char *out, size_t size)
 {
     size_t used = 0, len;
-    int present = 0;
+    int present = 0, fits = size > 0;
     const char *p = list;
 
-    out[0] = '\0';
+    if (size > 0) {
+        out[0] = '\0';
+    }
     while (*p != '\0') {
         const char *end = strchr(p, ',');
         const char *a = p, *b = end != NULL ? end : p + strlen(p);
@@ -164,15 +166,24 @@ int prov_whitelist_edit(const char *list, const char *entry, int add, char *out,
                 continue;
             }
         }
-        if (used + len + 2 < size) {
+        if (fits && used + (used > 0) + len < size) {
             used += (size_t)snprintf(out + used, size - used, "%s%.*s", used > 0 ? "," : "",
                                      (int)len, a);
+        } else {
+            fits = 0; /* never send a list with other entries silently dropped */
         }
     }
-    if (add && !present && used + strlen(entry) + 2 < size) {
-        snprintf(out + used, size - used, "%s%s", used > 0 ? "," : "", entry);
+    if (add && !present) {
+        if (fits && used + (used > 0) + strlen(entry) < size) {
+            snprintf(out + used, size - used, "%s%s", used > 0 ? "," : "", entry);
+        } else {
+            fits = 0;
+        }
     }
-    return add ? !present : present;
+    if (add ? present : !present) {
+        return 0;
+    }
+    return fits ? 1 : -1;
 }
 
 /* ---- endpoint service -------------------------------------------------------------------- */
@@ -447,8 +458,15 @@ static int apply_whitelist(struct prov_run *run, const struct path_ids *ids)
                                   sizeof(run->err)) != 0) {
         return prov_run_fail(run, "es whitelist", "%s", run->err);
     }
-    if (prov_whitelist_edit(es.reindex_whitelist, entry, 1, list, sizeof(list)) == 0) {
-        return 0;
+    rc = es.whitelist_truncated
+             ? -1
+             : prov_whitelist_edit(es.reindex_whitelist, entry, 1, list, sizeof(list));
+    if (rc <= 0) {
+        return rc == 0 ? 0
+                       : prov_run_fail(run, "es whitelist",
+                                       "reindex.remote.whitelist with %s would exceed %zu bytes; "
+                                       "remove entries that are no longer used",
+                                       entry, sizeof(list) - 1);
     }
     if (strcmp(es.status, "active") != 0 && prov_wait_es_active(run, "es whitelist") != 0) {
         return -1;

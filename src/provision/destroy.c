@@ -66,8 +66,14 @@ static int destroy_whitelist(struct prov_run *run, const char *domain)
     if (rc != 0) {
         return prov_run_fail(run, "es whitelist", "%s", run->err);
     }
-    if (prov_whitelist_edit(es.reindex_whitelist, entry, 0, list, sizeof(list)) == 0) {
-        return 0;
+    rc = es.whitelist_truncated
+             ? -1
+             : prov_whitelist_edit(es.reindex_whitelist, entry, 0, list, sizeof(list));
+    if (rc <= 0) {
+        return rc == 0 ? 0
+                       : prov_run_fail(run, "es whitelist",
+                                       "reindex.remote.whitelist does not fit %zu bytes",
+                                       sizeof(list) - 1);
     }
     if (strcmp(es.status, "active") != 0 && prov_wait_es_active(run, "es whitelist") != 0) {
         return -1;

@@ -10,28 +10,33 @@
 
 #include "readutil_int.h"
 
-static void read_whitelist(const json_t *es_config, char *dst, size_t size)
+/* esConfig["reindex.remote.whitelist"] (a string, or a list joined by ","); 1 when it did not fit.
+ */
+static int read_whitelist(const json_t *es_config, char *dst, size_t size)
 {
     const json_t *v = json_object_get(es_config, "reindex.remote.whitelist");
     const json_t *item;
     size_t i, used = 0;
+    int n;
 
     dst[0] = '\0';
     if (json_is_string(v)) {
-        snprintf(dst, size, "%s", json_string_value(v));
-        return;
+        n = snprintf(dst, size, "%s", json_string_value(v));
+        return n < 0 || (size_t)n >= size;
     }
     json_array_foreach(v, i, item)
     {
-        int n;
-        if (!json_is_string(item) || used >= size) {
+        if (!json_is_string(item)) {
             continue;
         }
         n = snprintf(dst + used, size - used, "%s%s", used > 0 ? "," : "", json_string_value(item));
-        if (n > 0) {
-            used += (size_t)n;
+        if (n < 0 || (size_t)n >= size - used) {
+            dst[used] = '\0';
+            return 1;
         }
+        used += (size_t)n;
     }
+    return 0;
 }
 
 int prov_es_describe_instance(struct prov_apiclient *c, const char *instance_id,
@@ -57,8 +62,8 @@ int prov_es_describe_instance(struct prov_apiclient *c, const char *instance_id,
     prov_read_str(r, "protocol", out->protocol, sizeof(out->protocol));
     prov_read_str(r, "domain", out->domain, sizeof(out->domain));
     prov_read_str(json_object_get(r, "networkConfig"), "vpcId", out->vpc_id, sizeof(out->vpc_id));
-    read_whitelist(json_object_get(r, "esConfig"), out->reindex_whitelist,
-                   sizeof(out->reindex_whitelist));
+    out->whitelist_truncated = read_whitelist(
+        json_object_get(r, "esConfig"), out->reindex_whitelist, sizeof(out->reindex_whitelist));
     json_decref(json);
     return 0;
 }

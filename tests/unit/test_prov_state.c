@@ -253,3 +253,16 @@ Test(prov_state, whitelist_entries_are_added_once_and_removed_exactly)
     cr_assert_str_eq(out, "", "the last entry removed leaves an empty value");
     cr_assert_eq(prov_whitelist_edit("a:9200", "ep-1.x:9200", 0, out, sizeof(out)), 0);
 }
+
+Test(prov_state, a_whitelist_that_would_not_fit_is_refused_not_cut)
+{
+    char out[16];
+
+    cr_assert_eq(prov_whitelist_edit("a:9200,b:9200", "ep-1.x:9200", 1, out, sizeof(out)), -1);
+    cr_assert_eq(prov_whitelist_edit("aaaaaaaaaaaaaaaaaaaa:9200,b:1", "b:1", 0, out, sizeof(out)),
+                 -1, "removing must not drop the other entries either");
+    cr_assert_eq(prov_whitelist_edit("a:9200,ep-1.x:9200", "ep-1.x:9200", 1, out, sizeof(out)), 0,
+                 "presence is known even when the list is long");
+    cr_assert_eq(prov_whitelist_edit("a:1", "b:2", 1, out, sizeof(out)), 1);
+    cr_assert_str_eq(out, "a:1,b:2");
+}
