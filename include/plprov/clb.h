@@ -33,6 +33,7 @@ struct prov_clb_lb {
 struct prov_clb_listener {
     uint16_t port;     /* ListenerPort */
     char protocol[16]; /* ListenerProtocol: tcp, udp, http, https */
+    char status[32];   /* running, stopped, ...: read by inspect for configured ports, else "" */
 };
 
 struct prov_clb_backend {

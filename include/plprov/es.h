@@ -45,4 +45,14 @@ int prov_es_list_vpc_endpoints(struct prov_apiclient *c, const char *instance_id
                                struct prov_es_endpoint *out, size_t max, size_t *count, char *err,
                                size_t err_size);
 
+/* 1 when the comma-separated reindex.remote.whitelist holds entry ("host:port") as one item,
+ * blanks around items ignored, compared without case (host names). */
+int prov_es_whitelist_has(const char *list, const char *entry);
+
+/* reindex.remote.whitelist with entry added (add = 1) or removed (add = 0), items compared as
+ * prov_es_whitelist_has does and empty ones dropped, into out[size]. Returns 0 when nothing needs
+ * changing (already there / already absent), 1 when out holds the new list, -1 when the new list
+ * would not fit in size (out is then unusable: a shortened list would drop other entries). */
+int prov_es_whitelist_edit(const char *list, const char *entry, int add, char *out, size_t size);
+
 #endif

@@ -137,55 +137,6 @@ int prov_wait_es_active(struct prov_run *run, const char *hop)
                          es_active_probe, NULL);
 }
 
-int prov_whitelist_edit(const char *list, const char *entry, int add, char *out, size_t size)
-{
-    size_t used = 0, len;
-    int present = 0, fits = size > 0;
-    const char *p = list;
-
-    if (size > 0) {
-        out[0] = '\0';
-    }
-    while (*p != '\0') {
-        const char *end = strchr(p, ',');
-        const char *a = p, *b = end != NULL ? end : p + strlen(p);
-        p = end != NULL ? end + 1 : b;
-        while (a < b && (*a == ' ' || *a == '\t')) {
-            a++;
-        }
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) {
-            b--;
-        }
-        len = (size_t)(b - a);
-        if (len == 0) {
-            continue;
-        }
-        if (len == strlen(entry) && memcmp(a, entry, len) == 0) {
-            present = 1;
-            if (!add) {
-                continue;
-            }
-        }
-        if (fits && used + (used > 0) + len < size) {
-            used += (size_t)snprintf(out + used, size - used, "%s%.*s", used > 0 ? "," : "",
-                                     (int)len, a);
-        } else {
-            fits = 0; /* never send a list with other entries silently dropped */
-        }
-    }
-    if (add && !present) {
-        if (fits && used + (used > 0) + strlen(entry) < size) {
-            snprintf(out + used, size - used, "%s%s", used > 0 ? "," : "", entry);
-        } else {
-            fits = 0;
-        }
-    }
-    if (add ? present : !present) {
-        return 0;
-    }
-    return fits ? 1 : -1;
-}
-
 /* ---- endpoint service -------------------------------------------------------------------- */
 
 static int service_probe(struct prov_run *run, void *ctx, char *status, size_t size)
@@ -420,7 +371,6 @@ static int whitelist_probe(struct prov_run *run, void *ctx, char *status, size_t
 {
     struct whitelist_ctx *w = ctx;
     struct prov_es_instance es;
-    char scratch[PROV_ES_WHITELIST_BYTES];
 
     if (prov_es_describe_instance(run->c, run->cfg->es_instance_id, &es, run->err,
                                   sizeof(run->err)) != 0) {
@@ -430,7 +380,7 @@ static int whitelist_probe(struct prov_run *run, void *ctx, char *status, size_t
     if (strcmp(es.status, "active") != 0) {
         return 0;
     }
-    if (prov_whitelist_edit(es.reindex_whitelist, w->entry, 1, scratch, sizeof(scratch)) == 0) {
+    if (prov_es_whitelist_has(es.reindex_whitelist, w->entry)) {
         return 1;
     }
     if (++w->active_without >= 3) {
@@ -460,7 +410,7 @@ static int apply_whitelist(struct prov_run *run, const struct path_ids *ids)
     }
     rc = es.whitelist_truncated
              ? -1
-             : prov_whitelist_edit(es.reindex_whitelist, entry, 1, list, sizeof(list));
+             : prov_es_whitelist_edit(es.reindex_whitelist, entry, 1, list, sizeof(list));
     if (rc <= 0) {
         return rc == 0 ? 0
                        : prov_run_fail(run, "es whitelist",

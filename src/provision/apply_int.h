@@ -65,10 +65,4 @@ int prov_run_token(struct prov_run *run, const char *key, char out[PROV_STATE_TO
 /* Records an id found by reading (not created) in the state, saving when it changed. 0 or -1. */
 int prov_note_id(struct prov_run *run, const char *key, const char *id);
 
-/* reindex.remote.whitelist with `entry` added (add = 1) or removed (add = 0); entries compared
- * trimmed, empty ones dropped; into out[size]. Returns 0 when nothing needs changing (the entry
- * is already there / already absent), 1 when out holds the new list, -1 when the new list would
- * not fit in size (out is then unusable: a shortened list would drop other entries). */
-int prov_whitelist_edit(const char *list, const char *entry, int add, char *out, size_t size);
-
 #endif

@@ -68,7 +68,7 @@ static int destroy_whitelist(struct prov_run *run, const char *domain)
     }
     rc = es.whitelist_truncated
              ? -1
-             : prov_whitelist_edit(es.reindex_whitelist, entry, 0, list, sizeof(list));
+             : prov_es_whitelist_edit(es.reindex_whitelist, entry, 0, list, sizeof(list));
     if (rc <= 0) {
         return rc == 0 ? 0
                        : prov_run_fail(run, "es whitelist",

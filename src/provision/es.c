@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "readutil_int.h"
 
@@ -102,4 +103,78 @@ int prov_es_list_vpc_endpoints(struct prov_apiclient *c, const char *instance_id
     }
     json_decref(json);
     return 0;
+}
+
+int prov_es_whitelist_has(const char *list, const char *want)
+{
+    size_t wlen = strlen(want);
+    const char *p = list, *end, *next;
+
+    while (*p != '\0') {
+        next = strchr(p, ',');
+        end = next != NULL ? next : p + strlen(p);
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+        if ((size_t)(end - p) == wlen && strncasecmp(p, want, wlen) == 0) {
+            return 1;
+        }
+        if (next == NULL) {
+            break;
+        }
+        p = next + 1;
+    }
+    return 0;
+}
+
+int prov_es_whitelist_edit(const char *list, const char *entry, int add, char *out, size_t size)
+{
+    size_t used = 0, len;
+    int present = 0, fits = size > 0;
+    const char *p = list;
+
+    if (size > 0) {
+        out[0] = '\0';
+    }
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        const char *a = p, *b = end != NULL ? end : p + strlen(p);
+        p = end != NULL ? end + 1 : b;
+        while (a < b && (*a == ' ' || *a == '\t')) {
+            a++;
+        }
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) {
+            b--;
+        }
+        len = (size_t)(b - a);
+        if (len == 0) {
+            continue;
+        }
+        if (len == strlen(entry) && strncasecmp(a, entry, len) == 0) {
+            present = 1;
+            if (!add) {
+                continue;
+            }
+        }
+        if (fits && used + (used > 0) + len < size) {
+            used += (size_t)snprintf(out + used, size - used, "%s%.*s", used > 0 ? "," : "",
+                                     (int)len, a);
+        } else {
+            fits = 0; /* never send a list with other entries silently dropped */
+        }
+    }
+    if (add && !present) {
+        if (fits && used + (used > 0) + strlen(entry) < size) {
+            snprintf(out + used, size - used, "%s%s", used > 0 ? "," : "", entry);
+        } else {
+            fits = 0;
+        }
+    }
+    if (add ? present : !present) {
+        return 0;
+    }
+    return fits ? 1 : -1;
 }

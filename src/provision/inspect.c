@@ -24,7 +24,7 @@ static int read_clb(struct prov_apiclient *c, const struct prov_config *cfg, str
                     const char **lb_id)
 {
     struct prov_clb_lb lbs[4];
-    size_t n = 0;
+    size_t n = 0, i, j;
     char err[PROV_API_ERROR_BYTES];
     int rc;
 
@@ -48,6 +48,17 @@ static int read_clb(struct prov_apiclient *c, const struct prov_config *cfg, str
             a->clb.lb = lbs[0];
         }
         *lb_id = a->clb.lb.id;
+        for (i = 0; i < a->clb.listener_count; i++) {
+            struct prov_clb_listener *l = &a->clb.listeners[i];
+            for (j = 0; j < cfg->listener_port_count; j++) {
+                if (cfg->listener_ports[j] == l->port &&
+                    prov_clb_listener_status(c, cfg->region, a->clb.lb.id, l->port, l->status,
+                                             sizeof(l->status), err, sizeof(err)) < 0) {
+                    note_error(a, err);
+                    return -1;
+                }
+            }
+        }
         if (a->clb.listener_count > 0 &&
             prov_clb_describe_health(c, cfg->region, a->clb.lb.id, 0, a->health,
                                      PROV_CLB_MAX_HEALTH, &a->health_count, err, sizeof(err)) < 0) {
@@ -239,13 +250,19 @@ static int clb_hops(const struct prov_config *cfg, const struct prov_actual *a, 
                   a->clb.lb.address, a->clb.lb.address_type,
                   a->lb_ambiguous ? ", SEVERAL with this name" : "");
     for (i = 0; i < cfg->listener_port_count; i++) {
-        int found = 0;
+        const struct prov_clb_listener *l = NULL;
         for (j = 0; j < a->clb.listener_count; j++) {
-            found |= a->clb.listeners[j].port == cfg->listener_ports[i];
+            if (a->clb.listeners[j].port == cfg->listener_ports[i]) {
+                l = &a->clb.listeners[j];
+            }
         }
         snprintf(hop, sizeof(hop), "listener %u", (unsigned)cfg->listener_ports[i]);
-        rc |= add_hop(hops, hop, "", found ? "present" : "not found", found, "tcp -> backend %u",
-                      (unsigned)cfg->listener_ports[i]);
+        rc |= add_hop(hops, hop, "",
+                      l == NULL              ? "not found"
+                      : l->status[0] != '\0' ? l->status
+                                             : "present",
+                      l != NULL && (l->status[0] == '\0' || strcmp(l->status, "running") == 0),
+                      "tcp -> backend %u", (unsigned)cfg->listener_ports[i]);
     }
     for (i = 0; i < cfg->ecs_instance_count; i++) {
         char health[256] = "";
@@ -332,7 +349,7 @@ static int common_hops(const struct prov_config *cfg, const struct prov_actual *
     if (cfg->topology == PROV_TOPOLOGY_NLB_IP) {
         snprintf(want, sizeof(want), "%s:%u", a->endpoint_found ? a->endpoint.domain : "?",
                  (unsigned)cfg->nlb_listener_port);
-        int set = a->endpoint_found && strstr(a->es.reindex_whitelist, want) != NULL;
+        int set = a->endpoint_found && prov_es_whitelist_has(a->es.reindex_whitelist, want);
         rc |= add_hop(hops, "es whitelist", "", set ? "set" : "not set", set,
                       "reindex.remote.whitelist = %s",
                       a->es.reindex_whitelist[0] != '\0' ? a->es.reindex_whitelist : "(empty)");

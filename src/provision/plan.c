@@ -47,11 +47,18 @@ static void plan_clb(const struct prov_config *cfg, const struct prov_actual *a,
              cfg->clb_address);
     }
     for (i = 0; i < cfg->listener_port_count; i++) {
-        int found = 0;
+        const struct prov_clb_listener *l = NULL;
         for (j = 0; a->lb_found && j < a->clb.listener_count; j++) {
-            found |= a->clb.listeners[j].port == cfg->listener_ports[i];
+            if (a->clb.listeners[j].port == cfg->listener_ports[i]) {
+                l = &a->clb.listeners[j];
+            }
         }
-        if (!found) {
+        if (l != NULL && l->status[0] != '\0' && strcmp(l->status, "running") != 0 &&
+            strcmp(l->status, "starting") != 0) {
+            step(p, PROV_API_SLB, "StartLoadBalancerListener", "listener %u (%s)",
+                 (unsigned)l->port, l->status);
+        }
+        if (l == NULL) {
             step(p, PROV_API_SLB, "CreateLoadBalancerTCPListener",
                  "TCP listener %u -> backend port %u, health check tcp",
                  (unsigned)cfg->listener_ports[i], (unsigned)cfg->listener_ports[i]);
@@ -75,6 +82,7 @@ static void plan_nlb(const struct prov_config *cfg, const struct prov_actual *a,
 {
     char zones[PROV_PLAN_DETAIL_BYTES] = "";
     size_t i, used = 0;
+    int target = 0;
 
     for (i = 0; i < cfg->zone_count && used < sizeof(zones); i++) {
         int n = snprintf(zones + used, sizeof(zones) - used, "%s%s:%s", i > 0 ? ", " : "",
@@ -89,9 +97,22 @@ static void plan_nlb(const struct prov_config *cfg, const struct prov_actual *a,
         step(p, PROV_API_NLB, "CreateServerGroup", "IP server group %s, TCP, VPC %s", cfg->name,
              cfg->vpc_id);
     }
-    if (!a->sg_found || a->sg.server_count == 0) {
+    for (i = 0; i < a->server_count; i++) {
+        target |= strcmp(a->servers[i].server_id, cfg->target_ip) == 0 &&
+                  a->servers[i].port == cfg->target_port;
+    }
+    /* servers[] is read when the group exists; a hand-built state may carry only the count */
+    if (!a->sg_found || (a->server_count > 0 ? !target : a->sg.server_count == 0)) {
         step(p, PROV_API_NLB, "AddServersToServerGroup", "IP %s port %u", cfg->target_ip,
              (unsigned)cfg->target_port);
+    }
+    for (i = 0; i < a->server_count; i++) { /* apply removes them after adding the target */
+        const struct prov_nlb_server *sv = &a->servers[i];
+        if (strcmp(sv->server_id, cfg->target_ip) != 0 || sv->port != cfg->target_port) {
+            step(p, PROV_API_NLB, "RemoveServersFromServerGroup",
+                 "stale server %s port %u (not the configured target)", sv->server_id,
+                 (unsigned)sv->port);
+        }
     }
     if (!a->lb_found || !a->listener_found) {
         step(p, PROV_API_NLB, "CreateListener", "TCP %u -> server group %s",
@@ -119,7 +140,8 @@ static void plan_common(const struct prov_config *cfg, const struct prov_actual 
              "private connection from %s in zone %s", cfg->es_instance_id, zone);
     }
     if (!a->endpoint_found || strcmp(cs, "Connected") != 0) {
-        if (!cfg->auto_accept && (!a->endpoint_found || strcmp(cs, "Pending") == 0)) {
+        if (!cfg->auto_accept &&
+            (!a->endpoint_found || strcmp(cs, "Pending") == 0 || strcmp(cs, "Disconnected") == 0)) {
             step(p, PROV_API_PRIVATELINK, "EnableVpcEndpointConnection",
                  "accept the connection of %s",
                  a->endpoint_found ? a->endpoint.id : "the new endpoint");
@@ -131,7 +153,7 @@ static void plan_common(const struct prov_config *cfg, const struct prov_actual 
     snprintf(want, sizeof(want), "%s:%u",
              a->endpoint_found ? a->endpoint.domain : "<endpoint-domain>",
              (unsigned)cfg->nlb_listener_port);
-    if (!a->endpoint_found || strstr(a->es.reindex_whitelist, want) == NULL) {
+    if (!a->endpoint_found || !prov_es_whitelist_has(a->es.reindex_whitelist, want)) {
         step(p, PROV_API_ELASTICSEARCH, "UpdateInstanceSettings",
              "reindex.remote.whitelist = %s (rolling restart)", want);
     }

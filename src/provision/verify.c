@@ -10,6 +10,7 @@
  * prov_api_redact with both passwords before verify returns, whatever a server echoed.
  */
 #include "plprov/verify.h"
+#include "plprov/es.h"
 #include "verify_int.h"
 
 #include <errno.h>
@@ -350,31 +351,6 @@ static int check_nlb_listener(const struct prov_config *cfg, const struct prov_a
 
 /* 1 when the comma-separated list holds want as one entry (spaces around entries ignored, host
  * names compared without case). */
-static int list_has(const char *list, const char *want)
-{
-    size_t wlen = strlen(want);
-    const char *p = list, *end, *next;
-
-    while (*p != '\0') {
-        next = strchr(p, ',');
-        end = next != NULL ? next : p + strlen(p);
-        while (p < end && (*p == ' ' || *p == '\t')) {
-            p++;
-        }
-        while (end > p && (end[-1] == ' ' || end[-1] == '\t')) {
-            end--;
-        }
-        if ((size_t)(end - p) == wlen && strncasecmp(p, want, wlen) == 0) {
-            return 1;
-        }
-        if (next == NULL) {
-            break;
-        }
-        p = next + 1;
-    }
-    return 0;
-}
-
 static int check_whitelist(const struct prov_config *cfg, const struct prov_actual *a,
                            struct prov_verify_report *r)
 {
@@ -386,7 +362,7 @@ static int check_whitelist(const struct prov_config *cfg, const struct prov_actu
                                a->es_error ? first_error(a) : "DescribeInstance found nothing");
     }
     snprintf(want, sizeof(want), "%s:%u", a->endpoint.domain, (unsigned)cfg->nlb_listener_port);
-    if (list_has(a->es.reindex_whitelist, want)) {
+    if (prov_es_whitelist_has(a->es.reindex_whitelist, want)) {
         return prov_verify_row(r, "es whitelist", 1, "reindex.remote.whitelist holds %s", want);
     }
     return prov_verify_row(

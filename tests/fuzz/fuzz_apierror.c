@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply_int.h"
 #include "plprov/apiclient.h"
+#include "plprov/es.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,11 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memcpy(text, data, n);
     text[n] = '\0';
-    if (prov_whitelist_edit(text, "ep-1.epsrv-1.cn-hangzhou.privatelink.aliyuncs.com:9200", 1, out,
-                            sizeof(out)) == 1 &&
+    if (prov_es_whitelist_edit(text, "ep-1.epsrv-1.cn-hangzhou.privatelink.aliyuncs.com:9200", 1,
+                               out, sizeof(out)) == 1 &&
         strstr(out, "ep-1.epsrv-1.cn-hangzhou.privatelink.aliyuncs.com:9200") == NULL) {
         abort(); /* when the edit says it added the entry, the entry is there */
     }
-    (void)prov_whitelist_edit(text, "a:9200", 0, list, sizeof(list));
+    (void)prov_es_whitelist_edit(text, "a:9200", 0, list, sizeof(list));
     return 0;
 }

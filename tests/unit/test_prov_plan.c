@@ -127,6 +127,60 @@ Test(prov_plan, clb_missing_listener_backend_and_pending_connection)
     free(out);
 }
 
+Test(prov_plan, clb_stopped_listener_and_disconnected_connection_are_planned)
+{
+    char *out = NULL;
+    int healthy = 1;
+    load(CLB);
+    built_clb();
+    snprintf(act.clb.listeners[0].status, sizeof(act.clb.listeners[0].status), "running");
+    snprintf(act.clb.listeners[1].status, sizeof(act.clb.listeners[1].status), "stopped");
+    snprintf(act.endpoint.connection_status, sizeof(act.endpoint.connection_status),
+             "Disconnected");
+    snprintf(act.connections[0].status, sizeof(act.connections[0].status), "Disconnected");
+    prov_plan_build(&cfg, &act, &plan);
+    cr_assert_str_eq(actions(), "StartLoadBalancerListener EnableVpcEndpointConnection");
+    cr_assert(strstr(plan.steps[0].detail, "3128 (stopped)") != NULL, "%s", plan.steps[0].detail);
+    cr_assert_eq(prov_inspect_render(&cfg, &act, 0, &out, &healthy), 0);
+    cr_assert_eq(healthy, 0);
+    cr_assert(strstr(out, "stopped") != NULL, "%s", out);
+    free(out);
+}
+
+Test(prov_plan, nlb_stale_server_is_removed_after_the_target_is_added)
+{
+    load(NLB);
+    act.lb_found = act.sg_found = act.listener_found = 1;
+    snprintf(act.nlb.status, sizeof(act.nlb.status), "Active");
+    snprintf(act.sg.status, sizeof(act.sg.status), "Available");
+    act.sg.server_count = 1;
+    act.server_count = 1;
+    snprintf(act.servers[0].server_id, sizeof(act.servers[0].server_id), "10.0.0.8");
+    act.servers[0].port = 9200;
+    snprintf(act.listener.status, sizeof(act.listener.status), "Running");
+    act.listener.port = 9200;
+    built_common();
+    snprintf(act.es.reindex_whitelist, sizeof(act.es.reindex_whitelist), DOMAIN ":9200");
+    prov_plan_build(&cfg, &act, &plan);
+    cr_assert_str_eq(actions(), "AddServersToServerGroup RemoveServersFromServerGroup");
+    cr_assert(strstr(plan.steps[1].detail, "10.0.0.8") != NULL, "%s", plan.steps[1].detail);
+    snprintf(act.servers[0].server_id, sizeof(act.servers[0].server_id), "10.0.0.9");
+    prov_plan_build(&cfg, &act, &plan);
+    cr_assert_eq(plan.count, 0, "%s", actions());
+}
+
+Test(prov_plan, whitelist_entries_are_compared_whole)
+{
+    load(NLB);
+    act.lb_found = act.sg_found = act.listener_found = 1;
+    act.sg.server_count = 1;
+    act.listener.port = 9200;
+    built_common();
+    snprintf(act.es.reindex_whitelist, sizeof(act.es.reindex_whitelist), DOMAIN ":92001");
+    prov_plan_build(&cfg, &act, &plan);
+    cr_assert_str_eq(actions(), "UpdateInstanceSettings", "a longer port is another entry");
+}
+
 Test(prov_plan, auto_accept_skips_the_enable_step)
 {
     load(CLB "[endpoint_service]\nauto_accept = true\n");

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the pieces apply and destroy stand on: the state file (include/plprov/state.h),
  * the bounded status wait (prov_run_wait, include/plprov/run.h) driven by a fake clock, and the
- * reindex.remote.whitelist edit (prov_whitelist_edit, src/provision/apply_int.h).
+ * reindex.remote.whitelist edit (prov_es_whitelist_edit, include/plprov/es.h).
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -239,30 +239,33 @@ Test(prov_state, whitelist_entries_are_added_once_and_removed_exactly)
 {
     char out[256];
 
-    cr_assert_eq(prov_whitelist_edit("", "ep-1.x:9200", 1, out, sizeof(out)), 1);
+    cr_assert_eq(prov_es_whitelist_edit("", "ep-1.x:9200", 1, out, sizeof(out)), 1);
     cr_assert_str_eq(out, "ep-1.x:9200");
     cr_assert_eq(
-        prov_whitelist_edit("a:9200, ep-1.x:9200 ,b:9200", "ep-1.x:9200", 1, out, sizeof(out)), 0);
-    cr_assert_eq(prov_whitelist_edit("a:9200,,b:9200", "ep-1.x:9200", 1, out, sizeof(out)), 1);
+        prov_es_whitelist_edit("a:9200, ep-1.x:9200 ,b:9200", "ep-1.x:9200", 1, out, sizeof(out)),
+        0);
+    cr_assert_eq(prov_es_whitelist_edit("a:9200,,b:9200", "ep-1.x:9200", 1, out, sizeof(out)), 1);
     cr_assert_str_eq(out, "a:9200,b:9200,ep-1.x:9200");
-    cr_assert_eq(prov_whitelist_edit("ep-1.x:92000,a:9200", "ep-1.x:9200", 1, out, sizeof(out)), 1,
-                 "a longer entry is another entry");
-    cr_assert_eq(prov_whitelist_edit("a:9200, ep-1.x:9200", "ep-1.x:9200", 0, out, sizeof(out)), 1);
+    cr_assert_eq(prov_es_whitelist_edit("ep-1.x:92000,a:9200", "ep-1.x:9200", 1, out, sizeof(out)),
+                 1, "a longer entry is another entry");
+    cr_assert_eq(prov_es_whitelist_edit("a:9200, ep-1.x:9200", "ep-1.x:9200", 0, out, sizeof(out)),
+                 1);
     cr_assert_str_eq(out, "a:9200");
-    cr_assert_eq(prov_whitelist_edit("ep-1.x:9200", "ep-1.x:9200", 0, out, sizeof(out)), 1);
+    cr_assert_eq(prov_es_whitelist_edit("ep-1.x:9200", "ep-1.x:9200", 0, out, sizeof(out)), 1);
     cr_assert_str_eq(out, "", "the last entry removed leaves an empty value");
-    cr_assert_eq(prov_whitelist_edit("a:9200", "ep-1.x:9200", 0, out, sizeof(out)), 0);
+    cr_assert_eq(prov_es_whitelist_edit("a:9200", "ep-1.x:9200", 0, out, sizeof(out)), 0);
 }
 
 Test(prov_state, a_whitelist_that_would_not_fit_is_refused_not_cut)
 {
     char out[16];
 
-    cr_assert_eq(prov_whitelist_edit("a:9200,b:9200", "ep-1.x:9200", 1, out, sizeof(out)), -1);
-    cr_assert_eq(prov_whitelist_edit("aaaaaaaaaaaaaaaaaaaa:9200,b:1", "b:1", 0, out, sizeof(out)),
-                 -1, "removing must not drop the other entries either");
-    cr_assert_eq(prov_whitelist_edit("a:9200,ep-1.x:9200", "ep-1.x:9200", 1, out, sizeof(out)), 0,
-                 "presence is known even when the list is long");
-    cr_assert_eq(prov_whitelist_edit("a:1", "b:2", 1, out, sizeof(out)), 1);
+    cr_assert_eq(prov_es_whitelist_edit("a:9200,b:9200", "ep-1.x:9200", 1, out, sizeof(out)), -1);
+    cr_assert_eq(
+        prov_es_whitelist_edit("aaaaaaaaaaaaaaaaaaaa:9200,b:1", "b:1", 0, out, sizeof(out)), -1,
+        "removing must not drop the other entries either");
+    cr_assert_eq(prov_es_whitelist_edit("a:9200,ep-1.x:9200", "ep-1.x:9200", 1, out, sizeof(out)),
+                 0, "presence is known even when the list is long");
+    cr_assert_eq(prov_es_whitelist_edit("a:1", "b:2", 1, out, sizeof(out)), 1);
     cr_assert_str_eq(out, "a:1,b:2");
 }
