@@ -152,6 +152,13 @@ def test_full_lifecycle(tmp_path, emu, topology):
     assert writes(emu, before) == [], "a built path makes no write call"
     assert run(["-c", cfg, "plan"]).returncode == 0
 
+    before, built = len(emu.requests()), alive(emu)
+    p = run(["-c", cfg, "destroy", "--dry-run"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "DeleteVpcEndpointService" in p.stdout and "<redacted>" in p.stdout
+    assert writes(emu, before) == [] and alive(emu) == built, "a dry run deletes nothing"
+    assert (tmp_path / "state.json").exists()
+
     p = run(["-c", cfg, "destroy", "--yes"])
     assert p.returncode == 0, p.stdout + p.stderr
     assert not (tmp_path / "state.json").exists()
