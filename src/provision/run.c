@@ -53,12 +53,15 @@ void prov_run_cleanup(struct prov_run *run)
 
 int prov_run_fail(struct prov_run *run, const char *hop, const char *fmt, ...)
 {
+    char text[sizeof(run->err)];
     va_list ap;
 
-    snprintf(run->hop, sizeof(run->hop), "%s", hop);
+    /* Through a copy: callers pass run->err itself as an argument ("%s", run->err). */
     va_start(ap, fmt);
-    vsnprintf(run->err, sizeof(run->err), fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    memcpy(run->err, text, sizeof(run->err));
+    snprintf(run->hop, sizeof(run->hop), "%s", hop);
     return PROV_RUN_FAILED;
 }
 
