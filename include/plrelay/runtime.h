@@ -87,7 +87,12 @@ struct plr_worker {
     struct plr_lookup *lookups; /* lookups in flight on dns */
     uint64_t next_session_id;
     struct plr_worker_stats stats;
+    uint8_t *scratch;     /* relay reads land here before they are sent on; owned */
+    size_t scratch_bytes; /* PLR_WORKER_SCRATCH_BYTES */
 };
+
+/* Size of a worker's relay read buffer: the most one recv(2) of a session takes. */
+#define PLR_WORKER_SCRATCH_BYTES 65536
 
 struct plr_runtime {
     struct plr_config *cfg; /* one reference owned */

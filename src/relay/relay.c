@@ -2,10 +2,12 @@
  * relay — the byte pump of a connected session: both directions, backpressure, half-close and
  * the idle deadline.
  *
- * Whole evbuffer chains move from one side's input to the other's output (no copy). When the
- * output towards a side holds buffer_size bytes, reading from the other side stops; that
- * output's write callback (low watermark: half) resumes it. EOF is passed on as
- * shutdown(SHUT_WR) only once the bytes before it were written, so nothing is cut short.
+ * Each socket is read by our own event: one recv(2) into the worker's scratch buffer, one
+ * send(2) straight to the other socket; only what that socket does not take is queued (copied)
+ * in its bufferevent's output. When the output towards a side holds buffer_size bytes, reading
+ * from the other side stops; that output's write callback (low watermark: half) resumes it.
+ * EOF is passed on as shutdown(SHUT_WR) only once the bytes before it were written, so nothing
+ * is cut short. Forward-proxy sessions may still read through the bufferevents (pump()).
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -38,7 +40,9 @@ static int relay_done(const struct plr_session *s)
     return s->client.eof && s->upstream.eof && s->client.shut && s->upstream.shut;
 }
 
-/* Pass EOF on to `dst` once everything queued for it has been written. */
+/* Pass EOF on to `dst` once everything queued for it has been written. Always by shutdown(2),
+ * even when finalize follows: bufferevent_free closes the socket only in a deferred finalizer,
+ * which a draining worker that stops its loop never runs. */
 static void shut_when_flushed(struct plr_side *dst)
 {
     if (dst->shut || evbuffer_get_length(bufferevent_get_output(dst->bev)) > 0)
@@ -51,56 +55,62 @@ static void shut_when_flushed(struct plr_side *dst)
  * else through its bufferevent. */
 static void read_off(struct plr_side *side)
 {
-    if (side->rev != NULL)
-        event_del(side->rev);
+    if (side->rev_set)
+        event_del(&side->rev);
     else
         bufferevent_disable(side->bev, EV_READ);
 }
 
 static void read_on(struct plr_side *side)
 {
-    if (side->rev != NULL)
-        event_add(side->rev, NULL);
+    if (side->rev_set)
+        event_add(&side->rev, NULL);
     else
         bufferevent_enable(side->bev, EV_READ);
 }
 
-/* Where a side's received bytes wait: our own buffer once relaying reads the socket itself
- * (a bufferevent's input only accepts what the bufferevent read), else the bufferevent's. */
-static struct evbuffer *side_input(struct plr_side *side)
+static void count_read(struct plr_session *s, struct plr_side *src, size_t n)
 {
-    return side->rbuf != NULL ? side->rbuf : bufferevent_get_input(side->bev);
-}
-
-static void pump(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
-{
-    struct evbuffer *in = side_input(src);
-    struct evbuffer *out = bufferevent_get_output(dst->bev);
-    size_t n = evbuffer_get_length(in);
-    size_t high = s->route->cfg->buffer_bytes;
-
-    if (n == 0)
-        return;
     if (src == &s->client)
         s->bytes_in += n;
     else
         s->bytes_out += n;
-    /* Fast path: nothing queued for dst, so write straight from src's input. When the socket
-     * takes it all (the usual case), dst's write event is never armed: no epoll_ctl, no extra
-     * loop turn. A short write or an error leaves the rest to the bufferevent, which reports
-     * errors the normal way. */
-    if (evbuffer_get_length(out) == 0 && !dst->shut)
-        evbuffer_write_atmost(in, bufferevent_getfd(dst->bev), (ev_ssize_t)n);
-    if (evbuffer_get_length(in) > 0)
-        evbuffer_add_buffer(out, in);
     s->last_activity_ms = plr_now_ms();
-    if (evbuffer_get_length(out) > high && !src->paused) {
-        /* Backpressure: stop reading until dst drained to half; its write callback resumes. */
+}
+
+/* Backpressure: more than buffer_size queued for dst, so stop reading src until dst drained
+ * to half; dst's write callback (plr_sess_relay_write) resumes. */
+static void check_backpressure(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
+{
+    size_t high = s->route->cfg->buffer_bytes;
+
+    if (evbuffer_get_length(bufferevent_get_output(dst->bev)) > high && !src->paused) {
         read_off(src);
         bufferevent_setwatermark(dst->bev, EV_WRITE, high / 2, 0);
         src->paused = 1;
         s->w->stats.reads_paused++;
     }
+}
+
+/* Move what the bufferevent of src has read (bev reads: forward.c; bytes that came with a
+ * header) to dst's output, writing straight to the socket when nothing is queued there. */
+static void pump(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
+{
+    struct evbuffer *in = bufferevent_get_input(src->bev);
+    struct evbuffer *out = bufferevent_get_output(dst->bev);
+    size_t n = evbuffer_get_length(in);
+
+    if (n == 0)
+        return;
+    count_read(s, src, n);
+    /* When the socket takes it all (the usual case), dst's write event is never armed: no
+     * epoll_ctl, no extra loop turn. A short write or an error leaves the rest to the
+     * bufferevent, which reports errors the normal way. */
+    if (evbuffer_get_length(out) == 0 && !dst->shut)
+        evbuffer_write_atmost(in, bufferevent_getfd(dst->bev), (ev_ssize_t)n);
+    if (evbuffer_get_length(in) > 0)
+        evbuffer_add_buffer(out, in);
+    check_backpressure(s, src, dst);
 }
 
 void plr_sess_relay_read(struct plr_session *s, struct bufferevent *bev)
@@ -145,7 +155,7 @@ void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short 
         bufferevent_setwatermark(dst->bev, EV_WRITE, 0, 0);
         shut_when_flushed(dst);
         if (relay_done(s)) {
-            plr_sess_finalize(s, 200, s->first_eof); /* frees the read event: no event_del */
+            plr_sess_finalize(s, 200, s->first_eof); /* deletes the read event */
             return;
         }
         read_off(src); /* level-triggered: a socket at EOF would wake us forever */
@@ -164,35 +174,56 @@ void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short 
 
 /*
  * Our own read path for relaying. libevent 2.1's buffered reads take at most 4 KiB per call
- * (EVBUFFER_MAX_READ) after an ioctl(FIONREAD); here one recv(2) fills up to buffer_size of
- * space reserved in the side's input buffer. Writes stay with the bufferevent (and the pump's
- * direct-write fast path). A few reads per wake-up at most, so one busy side cannot starve the
- * worker's other sessions.
+ * (EVBUFFER_MAX_READ) after an ioctl(FIONREAD); here one recv(2) takes up to buffer_size
+ * into the worker's scratch buffer, and one send(2) passes it on: no per-session read buffer,
+ * no copy into an evbuffer unless dst cannot take it all. A few reads per wake-up at most, so
+ * one busy side cannot starve the worker's other sessions.
  */
 #define READS_PER_WAKEUP 4
 
+/* Bytes just read from src go to dst: straight to its socket when nothing is queued there,
+ * the rest queued in its bufferevent (which then writes it). 0, or -1: session finalized. */
+static int forward(struct plr_session *s, struct plr_side *src, struct plr_side *dst,
+                   const uint8_t *buf, size_t n)
+{
+    struct evbuffer *out = bufferevent_get_output(dst->bev);
+
+    count_read(s, src, n);
+    if (evbuffer_get_length(out) == 0) {
+        ssize_t sent = send(bufferevent_getfd(dst->bev), buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent > 0) {
+            buf += sent;
+            n -= (size_t)sent;
+        } else if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            plr_sess_relay_event(s, dst->bev, BEV_EVENT_WRITING | BEV_EVENT_ERROR);
+            return -1;
+        }
+    }
+    if (n > 0 && evbuffer_add(out, buf, n) != 0) {
+        plr_sess_finalize(s, 500, "internal");
+        return -1;
+    }
+    check_backpressure(s, src, dst);
+    return 0;
+}
+
 static void read_side(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
 {
-    struct evbuffer *in = src->rbuf;
+    struct plr_worker *w = s->w;
     size_t want = s->route->cfg->buffer_bytes;
     evutil_socket_t fd = bufferevent_getfd(src->bev);
 
+    if (want > w->scratch_bytes)
+        want = w->scratch_bytes;
     for (int round = 0; round < READS_PER_WAKEUP && !src->paused && !src->eof; round++) {
-        struct evbuffer_iovec v;
-        if (evbuffer_reserve_space(in, (ev_ssize_t)want, &v, 1) < 1) {
-            plr_sess_finalize(s, 500, "internal");
-            return;
-        }
-        ssize_t n = recv(fd, v.iov_base, v.iov_len < want ? v.iov_len : want, 0);
+        ssize_t n = recv(fd, w->scratch, want, 0);
         if (n > 0) {
-            v.iov_len = (size_t)n;
-            evbuffer_commit_space(in, &v, 1);
-            pump(s, src, dst);
+            if (forward(s, src, dst, w->scratch, (size_t)n) == -1)
+                return;
             if ((size_t)n < want)
                 return; /* the socket is drained for now */
             continue;
         }
-        evbuffer_commit_space(in, NULL, 0);
         if (n == 0) {
             plr_sess_relay_event(s, src->bev, BEV_EVENT_READING | BEV_EVENT_EOF);
             return;
@@ -252,11 +283,10 @@ void plr_sess_relay_start(struct plr_session *s, unsigned flags)
     s->state = PLR_SESS_RELAYING;
     s->connected_us = plr_sess_now_us();
     s->last_activity_ms = plr_now_ms();
-    setsockopt(bufferevent_getfd(s->client.bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* The client socket has TCP_NODELAY already: accepted sockets inherit it from the
+     * listening socket (plr_listener_bind). */
     setsockopt(bufferevent_getfd(s->upstream.bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* One read and one write syscall move up to buffer_size (libevent's default is 16 KiB). */
-    bufferevent_set_max_single_read(s->client.bev, rc->buffer_bytes);
-    bufferevent_set_max_single_read(s->upstream.bev, rc->buffer_bytes);
+    /* Queued output goes out in writes of up to buffer_size (libevent's default: 16 KiB). */
     bufferevent_set_max_single_write(s->client.bev, rc->buffer_bytes);
     bufferevent_set_max_single_write(s->upstream.bev, rc->buffer_bytes);
     evtimer_del(s->timer);
@@ -269,17 +299,16 @@ void plr_sess_relay_start(struct plr_session *s, unsigned flags)
             /* EV_WRITE stays as it is (enabled since creation): enabling it again would arm
              * the write event with nothing to write, two epoll_ctl calls for nothing. */
             bufferevent_disable(sides[i]->bev, EV_READ);
-            sides[i]->rbuf = evbuffer_new();
-            sides[i]->rev = event_new(s->w->base, bufferevent_getfd(sides[i]->bev),
-                                      EV_READ | EV_PERSIST, cbs[i], s);
-            if (sides[i]->rbuf == NULL || sides[i]->rev == NULL) {
-                plr_sess_finalize(s, 500, "internal");
-                return;
-            }
+            event_assign(&sides[i]->rev, s->w->base, bufferevent_getfd(sides[i]->bev),
+                         EV_READ | EV_PERSIST, cbs[i], s);
+            sides[i]->rev_set = 1;
             if (!sides[i]->paused)
-                event_add(sides[i]->rev, NULL);
+                event_add(&sides[i]->rev, NULL);
         }
     } else {
+        /* forward.c reads through the bufferevents: up to buffer_size per read. */
+        bufferevent_set_max_single_read(s->client.bev, rc->buffer_bytes);
+        bufferevent_set_max_single_read(s->upstream.bev, rc->buffer_bytes);
         bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
         bufferevent_enable(s->upstream.bev, EV_READ | EV_WRITE);
     }

@@ -104,7 +104,9 @@ static int worker_init(struct plr_runtime *rt, struct plr_worker *w, unsigned id
     for (size_t r = 0; r < cfg->route_count; r++)
         total += cfg->routes[r].listen_count;
     w->listeners = calloc(total, sizeof(w->listeners[0]));
-    if (w->cmd_event == NULL || w->listeners == NULL) {
+    w->scratch = malloc(PLR_WORKER_SCRATCH_BYTES);
+    w->scratch_bytes = PLR_WORKER_SCRATCH_BYTES;
+    if (w->cmd_event == NULL || w->listeners == NULL || w->scratch == NULL) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
@@ -152,6 +154,7 @@ static void worker_cleanup(struct plr_worker *w)
     if (w->dns != NULL)
         evdns_base_free(w->dns, 0); /* runs no callback: then free what was in flight */
     plr_lookup_free_all(&w->lookups);
+    free(w->scratch);
     free(w->listeners);
     if (w->cmd_event != NULL)
         event_free(w->cmd_event);

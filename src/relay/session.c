@@ -131,14 +131,11 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
                 s->upstream_str[0] ? s->upstream_str : "-", reason, status);
     }
     free(s->detail_buf);
-    if (s->client.rev != NULL)
-        event_free(s->client.rev);
-    if (s->upstream.rev != NULL)
-        event_free(s->upstream.rev);
-    if (s->client.rbuf != NULL)
-        evbuffer_free(s->client.rbuf);
-    if (s->upstream.rbuf != NULL)
-        evbuffer_free(s->upstream.rbuf);
+    struct plr_side *sides[2] = {&s->client, &s->upstream};
+    for (int i = 0; i < 2; i++) {
+        if (sides[i]->rev_set)
+            event_del(&sides[i]->rev);
+    }
     if (s->client.bev != NULL)
         bufferevent_free(s->client.bev);
     if (s->upstream.bev != NULL)

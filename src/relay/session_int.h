@@ -8,6 +8,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -31,11 +32,11 @@ enum plr_session_state {
 /* Per direction: what has happened to one side's socket. */
 struct plr_side {
     struct bufferevent *bev; /* writes always; reads until relaying takes them over */
-    struct event *rev;       /* relaying: our own read event (relay.c), NULL before; owned */
-    struct evbuffer *rbuf;   /* relaying: what rev read, waiting to be written; owned */
+    struct event rev;        /* relaying: our own read event (relay.c); valid when rev_set */
     unsigned eof : 1;        /* we read EOF from it */
     unsigned shut : 1;       /* we sent it FIN (shutdown SHUT_WR) */
     unsigned paused : 1;     /* reading stopped because the other side's output is full */
+    unsigned rev_set : 1;    /* rev is assigned: relay.c reads this socket itself */
 };
 
 struct plr_session {

@@ -1,9 +1,9 @@
 """The byte pump of a `tcp` route, end to end through the real plrelay on loopback: the access-log
 line of a normal connection, IPv6 on both sides, 64 MiB each way at once with equal SHA-256,
-500 concurrent echo connections, half-close in both directions, an upstream that speaks first,
-an upstream reset mid-stream (client closed promptly, 502 upstream_reset, fds back to
-baseline), a slow reader with bounded RSS and nothing lost, and idle_timeout (idle connections
-closed, busy ones kept, including one-way traffic).
+500 concurrent echo connections, half-close in both directions, 8 MiB each way around a
+half-close (intact, fds released), an upstream that speaks first, an upstream reset mid-stream (client closed promptly, 502 upstream_reset, fds back to baseline),
+a slow reader with bounded RSS and nothing lost, and idle_timeout (idle connections closed,
+busy ones kept, including one-way traffic).
 """
 
 import hashlib
@@ -180,6 +180,30 @@ def test_upstream_half_close_is_passed_on_and_the_client_keeps_sending(tmp_path,
     rec = p.wait_access(count=1)[0]
     assert (rec["reason"], rec["status"]) == ("upstream_eof", 200)
     assert rec["bytes_in"] == len(request) + len(more) and rec["bytes_out"] == len(reply)
+
+
+def test_bulk_around_a_half_close_is_intact_and_releases_its_fds(tmp_path, start_plrelay,
+                                                                 servers):
+    """Full-buffer reads both ways: the bytes arrive intact and in order, the half-close passes
+    only after them, and every descriptor goes back (fd baseline) at the end."""
+    request, reply = os.urandom(8 * MIB), os.urandom(8 * MIB)
+    up, up_echo = servers(reply_after_eof(reply)), servers(echo_handler)
+    port, warm_port = free_port(), free_port()
+    p = start_plrelay(make_config(tmp_path, {
+        "r1": route("127.0.0.1:%d" % port, up.addr),
+        "warm": route("127.0.0.1:%d" % warm_port, up_echo.addr)}))
+    baseline = warm_up(p, warm_port)
+    with connect(port, timeout=30) as s:
+        s.sendall(request)
+        s.shutdown(socket.SHUT_WR)          # passed on only after the bytes before it
+        assert recv_until_eof(s, timeout=30) == reply
+    wait_for(lambda: up.results, 10, "upstream result")
+    assert up.results[0]["received_sha"] == sha256(request)
+    rec = p.wait_access(count=2)[1]
+    assert (rec["reason"], rec["status"]) == ("client_eof", 200)
+    assert rec["bytes_in"] == len(request) and rec["bytes_out"] == len(reply)
+    p.wait_fds(baseline, timeout=5)
+    assert p.stop() == 0
 
 
 def test_upstream_that_speaks_first_is_relayed(tmp_path, start_plrelay, servers):
