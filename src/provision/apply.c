@@ -364,7 +364,8 @@ static int apply_connection(struct prov_run *run, struct path_ids *ids)
 
 struct whitelist_ctx {
     const char *entry;
-    int active_without; /* polls that saw `active` without the entry */
+    int add;            /* 1: waiting for the entry to be there; 0: to be gone */
+    int active_without; /* polls that saw `active` without the change */
 };
 
 static int whitelist_probe(struct prov_run *run, void *ctx, char *status, size_t size)
@@ -380,48 +381,48 @@ static int whitelist_probe(struct prov_run *run, void *ctx, char *status, size_t
     if (strcmp(es.status, "active") != 0) {
         return 0;
     }
-    if (prov_es_whitelist_has(es.reindex_whitelist, w->entry)) {
+    if (prov_es_whitelist_has(es.reindex_whitelist, w->entry) == w->add) {
         return 1;
     }
     if (++w->active_without >= 3) {
         snprintf(run->err, sizeof(run->err),
                  "Elasticsearch is active but reindex.remote.whitelist reads back as \"%.600s\", "
-                 "without %s: set it in the console (YML configuration) and run apply again",
-                 es.reindex_whitelist, w->entry);
+                 "%s %s: change it in the console (YML configuration) and run again",
+                 es.reindex_whitelist, w->add ? "without" : "still with", w->entry);
         return -1;
     }
     return 0;
 }
 
-static int apply_whitelist(struct prov_run *run, const struct path_ids *ids)
+int prov_whitelist_change(struct prov_run *run, const char *entry, int add, const char *token_key)
 {
-    char entry[300], list[PROV_ES_WHITELIST_BYTES], token[PROV_STATE_TOKEN_BYTES], path[256];
-    struct whitelist_ctx w = {entry, 0};
+    char list[PROV_ES_WHITELIST_BYTES], token[PROV_STATE_TOKEN_BYTES], path[256];
+    struct whitelist_ctx w = {entry, add, 0};
     struct prov_es_instance es;
     struct prov_sign_kv q[2];
     json_t *body;
     char *text;
     int rc;
 
-    snprintf(entry, sizeof(entry), "%s:%u", ids->domain, (unsigned)run->cfg->nlb_listener_port);
-    if (prov_es_describe_instance(run->c, run->cfg->es_instance_id, &es, run->err,
-                                  sizeof(run->err)) != 0) {
-        return prov_run_fail(run, "es whitelist", "%s", run->err);
+    rc = prov_es_describe_instance(run->c, run->cfg->es_instance_id, &es, run->err,
+                                   sizeof(run->err));
+    if (rc != 0) {
+        return rc == 1 && !add ? 0 : prov_run_fail(run, "es whitelist", "%s", run->err);
     }
     rc = es.whitelist_truncated
              ? -1
-             : prov_es_whitelist_edit(es.reindex_whitelist, entry, 1, list, sizeof(list));
+             : prov_es_whitelist_edit(es.reindex_whitelist, entry, add, list, sizeof(list));
     if (rc <= 0) {
         return rc == 0 ? 0
                        : prov_run_fail(run, "es whitelist",
-                                       "reindex.remote.whitelist with %s would exceed %zu bytes; "
+                                       "reindex.remote.whitelist is longer than %zu bytes; "
                                        "remove entries that are no longer used",
-                                       entry, sizeof(list) - 1);
+                                       sizeof(list) - 1);
     }
     if (strcmp(es.status, "active") != 0 && prov_wait_es_active(run, "es whitelist") != 0) {
         return -1;
     }
-    if (prov_run_token(run, "whitelist", token) != 0) {
+    if (prov_run_token(run, token_key, token) != 0) {
         return -1;
     }
     q[0].name = "clientToken";
@@ -430,6 +431,8 @@ static int apply_whitelist(struct prov_run *run, const struct path_ids *ids)
     q[1].value = "normal";
     snprintf(path, sizeof(path), "/openapi/instances/%s/instance-settings",
              run->cfg->es_instance_id);
+    /* The whole list is sent; an empty one is meant to remove the key. Both are UNCONFIRMED
+     * (docs/alicloud-api.md §4.5): the wait below reads the setting back. */
     body = json_pack("{s:{s:s}}", "esConfig", "reindex.remote.whitelist", list);
     text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
@@ -438,19 +441,31 @@ static int apply_whitelist(struct prov_run *run, const struct path_ids *ids)
     }
     const struct prov_api_call call = {
         PROV_API_ELASTICSEARCH, "UpdateInstanceSettings", "PATCH", path, q, 2, text, NULL};
-    rc = prov_run_write(run, &call, "es whitelist", list, NULL, NULL);
+    rc = prov_run_write(run, &call, "es whitelist", add ? list : entry, NULL, NULL);
     free(text);
     if (rc != PROV_RUN_OK) {
         return prov_run_fail(run, "es whitelist", "%s", run->err);
     }
-    prov_state_set(run->st, "whitelist", "client_token", NULL);
+    prov_state_set(run->st, token_key, "client_token", NULL);
+    return prov_run_wait(run, "es whitelist",
+                         add ? "Elasticsearch to be active with the new reindex.remote.whitelist"
+                             : "Elasticsearch to be active without the whitelist entry",
+                         run->cfg->es_wait_timeout_s, whitelist_probe, &w);
+}
+
+static int apply_whitelist(struct prov_run *run, const struct path_ids *ids)
+{
+    char entry[300];
+
+    snprintf(entry, sizeof(entry), "%s:%u", ids->domain, (unsigned)run->cfg->nlb_listener_port);
+    if (prov_whitelist_change(run, entry, 1, "whitelist") != 0) {
+        return -1;
+    }
     if (prov_state_set(run->st, "whitelist", "entry", entry) != 0 ||
         (!run->dry_run && prov_state_save(run->st, run->err, sizeof(run->err)) != 0)) {
         return prov_run_fail(run, "state", "%s", run->err);
     }
-    return prov_run_wait(run, "es whitelist",
-                         "Elasticsearch to be active with the new reindex.remote.whitelist",
-                         run->cfg->es_wait_timeout_s, whitelist_probe, &w);
+    return 0;
 }
 
 /* ---- apply ------------------------------------------------------------------------------- */

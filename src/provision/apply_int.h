@@ -62,6 +62,11 @@ int prov_wait_es_active(struct prov_run *run, const char *hop);
  * without touching the state file. 0, or -1 with run->err/hop set. */
 int prov_run_token(struct prov_run *run, const char *key, char out[PROV_STATE_TOKEN_BYTES]);
 
+/* Adds (add = 1) or removes entry in reindex.remote.whitelist with UpdateInstanceSettings under
+ * the ClientToken saved as token_key, then waits for Elasticsearch to be active with the change
+ * read back. 0 (also when nothing needed changing) or -1. */
+int prov_whitelist_change(struct prov_run *run, const char *entry, int add, const char *token_key);
+
 /* Records an id found by reading (not created) in the state, saving when it changed. 0 or -1. */
 int prov_note_id(struct prov_run *run, const char *key, const char *id);
 

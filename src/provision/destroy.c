@@ -47,63 +47,17 @@ static int del_wait_job(struct prov_run *run, const struct prov_api_call *call, 
 
 static int destroy_whitelist(struct prov_run *run, const char *domain)
 {
-    char entry[300], list[PROV_ES_WHITELIST_BYTES], token[PROV_STATE_TOKEN_BYTES], path[256];
-    struct prov_es_instance es;
-    struct prov_sign_kv q[2];
-    json_t *body;
-    char *text;
-    int rc;
+    char entry[300];
 
     if (domain[0] == '\0') {
         return 0;
     }
     snprintf(entry, sizeof(entry), "%s:%u", domain, (unsigned)run->cfg->nlb_listener_port);
-    rc = prov_es_describe_instance(run->c, run->cfg->es_instance_id, &es, run->err,
-                                   sizeof(run->err));
-    if (rc == 1) {
-        return 0;
-    }
-    if (rc != 0) {
-        return prov_run_fail(run, "es whitelist", "%s", run->err);
-    }
-    rc = es.whitelist_truncated
-             ? -1
-             : prov_es_whitelist_edit(es.reindex_whitelist, entry, 0, list, sizeof(list));
-    if (rc <= 0) {
-        return rc == 0 ? 0
-                       : prov_run_fail(run, "es whitelist",
-                                       "reindex.remote.whitelist does not fit %zu bytes",
-                                       sizeof(list) - 1);
-    }
-    if (strcmp(es.status, "active") != 0 && prov_wait_es_active(run, "es whitelist") != 0) {
+    if (prov_whitelist_change(run, entry, 0, "unwhitelist") != 0) {
         return -1;
     }
-    if (prov_run_token(run, "unwhitelist", token) != 0) {
-        return -1;
-    }
-    q[0].name = "clientToken";
-    q[0].value = token;
-    q[1].name = "updateStrategy";
-    q[1].value = "normal";
-    snprintf(path, sizeof(path), "/openapi/instances/%.128s/instance-settings",
-             run->cfg->es_instance_id);
-    /* An empty value removes the key (UNCONFIRMED, docs/alicloud-api.md §4.5; read back below). */
-    body = json_pack("{s:{s:s}}", "esConfig", "reindex.remote.whitelist", list);
-    text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (text == NULL) {
-        return prov_run_fail(run, "es whitelist", "out of memory");
-    }
-    const struct prov_api_call call = {
-        PROV_API_ELASTICSEARCH, "UpdateInstanceSettings", "PATCH", path, q, 2, text, NULL};
-    rc = del(run, &call, "es whitelist", entry, NULL, 0);
-    free(text);
-    if (rc != PROV_RUN_OK) {
-        return -1;
-    }
-    prov_state_set(run->st, "unwhitelist", "client_token", NULL);
     prov_state_set(run->st, "whitelist", "entry", NULL);
-    return prov_wait_es_active(run, "es whitelist");
+    return 0;
 }
 
 struct endpoint_ctx {
