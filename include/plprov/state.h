@@ -13,8 +13,10 @@
  * of the same hop (after an out-of-band delete) must not get the old answer back.
  *
  * Every save is atomic (temporary file in the same directory, fsync, rename, fsync of the
- * directory). A missing file is an empty state; a file written for another topology, name or
- * region is refused, so two configs never share one state file by accident.
+ * directory). One run at a time: loading takes an exclusive flock on <state_file>.lock, held
+ * until prov_state_free (the kernel drops it if the process dies). A missing file is an empty
+ * state; a file written for another topology, name or region is refused, so two configs never share
+ * one state file by accident.
  */
 #ifndef PLPROV_STATE_H
 #define PLPROV_STATE_H
@@ -27,8 +29,9 @@
 
 struct prov_state;
 
-/* Loads cfg->state_file (or an empty state when it does not exist). 0, or -1 with err set:
- * unreadable, not JSON, another version, or written for another topology/name/region. */
+/* Locks and loads cfg->state_file (or an empty state when it does not exist). 0, or -1 with
+ * err set: another run holds the lock, unreadable, not JSON, another version, or written for
+ * another topology/name/region. */
 int prov_state_load(const struct prov_config *cfg, struct prov_state **out, char *err,
                     size_t err_size);
 
@@ -57,7 +60,8 @@ int prov_state_set_domain(struct prov_state *s, const char *domain);
 /* 1 when no resource is recorded. */
 int prov_state_empty(const struct prov_state *s);
 
-/* Removes the state file (after a complete destroy). 0, or -1 with err set; missing is fine. */
+/* Removes the state file and its lock file (after a complete destroy). 0, or -1 with err set;
+ * missing is fine. */
 int prov_state_remove(struct prov_state *s, char *err, size_t err_size);
 
 void prov_state_free(struct prov_state *s);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,33 @@
 struct prov_state {
     char path[PROV_CONFIG_PATH_BYTES];
     json_t *doc; /* the whole file */
+    int lock_fd; /* <state_file>.lock, flock'ed while this run holds the state; -1 none */
 };
+
+/* One run per state file: an exclusive flock on <state_file>.lock, released by close (or by
+ * the kernel when the process dies, so a killed run never leaves it held). */
+static int take_lock(struct prov_state *s, char *err, size_t err_size)
+{
+    char path[PROV_CONFIG_PATH_BYTES + 8];
+    int n = snprintf(path, sizeof(path), "%s.lock", s->path);
+
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        snprintf(err, err_size, "%s: state file path too long for its lock", s->path);
+        return -1;
+    }
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (s->lock_fd < 0) {
+        snprintf(err, err_size, "%s: cannot open the state lock: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, err_size,
+                 "%s: another plrelay-provision is working on this state file (lock %s held)",
+                 s->path, path);
+        return -1;
+    }
+    return 0;
+}
 
 static json_t *resources(const struct prov_state *s)
 {
@@ -71,6 +98,11 @@ int prov_state_load(const struct prov_config *cfg, struct prov_state **out, char
         return -1;
     }
     snprintf(s->path, sizeof(s->path), "%s", cfg->state_file);
+    s->lock_fd = -1;
+    if (take_lock(s, err, err_size) != 0) {
+        prov_state_free(s);
+        return -1;
+    }
     s->doc = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
     if (s->doc == NULL) {
         if (access(s->path, F_OK) == 0 || errno != ENOENT) {
@@ -241,6 +273,10 @@ int prov_state_empty(const struct prov_state *s)
 
 int prov_state_remove(struct prov_state *s, char *err, size_t err_size)
 {
+    char lock[PROV_CONFIG_PATH_BYTES + 8];
+
+    snprintf(lock, sizeof(lock), "%s.lock", s->path);
+    (void)unlink(lock); /* still held through lock_fd until prov_state_free */
     if (unlink(s->path) != 0 && errno != ENOENT) {
         snprintf(err, err_size, "%s: cannot remove the state file: %s", s->path, strerror(errno));
         return -1;
@@ -251,6 +287,9 @@ int prov_state_remove(struct prov_state *s, char *err, size_t err_size)
 void prov_state_free(struct prov_state *s)
 {
     if (s != NULL) {
+        if (s->lock_fd >= 0) {
+            close(s->lock_fd);
+        }
         json_decref(s->doc);
         free(s);
     }

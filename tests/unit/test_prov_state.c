@@ -34,8 +34,27 @@ static void setup_cfg(void)
 
 static void teardown_cfg(void)
 {
+    char lock[sizeof(cfg.state_file) + 8];
+
+    snprintf(lock, sizeof(lock), "%s.lock", cfg.state_file);
+    unlink(lock);
     unlink(cfg.state_file);
     rmdir(dir);
+}
+
+Test(prov_state, one_run_at_a_time_per_state_file, .init = setup_cfg, .fini = teardown_cfg)
+{
+    struct prov_state *a = NULL, *b = NULL;
+    char err[512];
+
+    cr_assert_eq(prov_state_load(&cfg, &a, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(prov_state_load(&cfg, &b, err, sizeof(err)), -1);
+    cr_assert_null(b);
+    cr_assert(strstr(err, "another plrelay-provision is working on this state file") != NULL, "%s",
+              err);
+    prov_state_free(a);
+    cr_assert_eq(prov_state_load(&cfg, &b, err, sizeof(err)), 0, "released by free: %s", err);
+    prov_state_free(b);
 }
 
 static json_t *file_json(void)
