@@ -94,8 +94,11 @@ static int clb_create(struct prov_run *run, struct path_ids *ids)
     if (ids->lb[0] == '\0') {
         return prov_run_fail(run, "clb", "CreateLoadBalancer answered without a LoadBalancerId");
     }
-    return run->dry_run ? 0
-                        : prov_state_created(run->st, "lb", ids->lb, run->err, sizeof(run->err));
+    if (!run->dry_run &&
+        prov_state_created(run->st, "lb", ids->lb, run->err, sizeof(run->err)) != 0) {
+        return prov_run_fail(run, "state", "%s", run->err);
+    }
+    return 0;
 }
 
 static int clb_listener(struct prov_run *run, const struct path_ids *ids,
@@ -115,7 +118,7 @@ static int clb_listener(struct prov_run *run, const struct path_ids *ids,
     prov_kvs_add(&k, "LoadBalancerId", ids->lb);
     prov_kvs_addf(&k, "ListenerPort", "%u", (unsigned)port);
     if (!found) {
-        struct kvs c = k;
+        struct kvs c = k; /* the copied entries still point into k, which outlives c */
         prov_kvs_addf(&c, "BackendServerPort", "%u", (unsigned)port);
         prov_kvs_add(&c, "Bandwidth", "-1");
         prov_kvs_add(&c, "Scheduler", "wrr");
