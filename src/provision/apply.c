@@ -139,16 +139,22 @@ int prov_wait_es_active(struct prov_run *run, const char *hop)
 
 /* ---- endpoint service -------------------------------------------------------------------- */
 
-static int service_probe(struct prov_run *run, void *ctx, char *status, size_t size)
+int prov_service_status(struct prov_run *run, const char *service, char *status, size_t size)
 {
     struct kvs k = {0};
-    int rc;
 
     prov_kvs_region(&k, run);
-    prov_kvs_add(&k, "ServiceId", ctx);
+    prov_kvs_add(&k, "ServiceId", service);
     const struct prov_api_call call =
         prov_rpc(PROV_API_PRIVATELINK, "GetVpcEndpointServiceAttribute", &k);
-    rc = prov_read_field(run->c, &call, "ServiceStatus", status, size, run->err, sizeof(run->err));
+    return prov_read_field(run->c, &call, "ServiceStatus", status, size, run->err,
+                           sizeof(run->err));
+}
+
+static int service_probe(struct prov_run *run, void *ctx, char *status, size_t size)
+{
+    int rc = prov_service_status(run, ctx, status, size);
+
     return rc < 0 ? -1 : rc == 0 && strcmp(status, "Active") == 0;
 }
 

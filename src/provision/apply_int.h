@@ -37,6 +37,14 @@ int prov_kvs_ok(const struct kvs *k); /* 1 when nothing was dropped */
 void prov_kvs_region(struct kvs *k, const struct prov_run *run);
 struct prov_api_call prov_rpc(enum prov_api_product p, const char *action, const struct kvs *k);
 
+/* The parameters of RemoveServersFromServerGroup for one server sv of group sg (k is reset). */
+void prov_kvs_nlb_server(struct kvs *k, const struct prov_run *run, const char *sg,
+                         const struct prov_nlb_server *sv);
+
+/* GetVpcEndpointServiceAttribute's ServiceStatus of service into status[size]; returns as
+ * prov_read_call (1: the service does not exist). */
+int prov_service_status(struct prov_run *run, const char *service, char *status, size_t size);
+
 /* What the hops found or made, passed down the chain. */
 struct path_ids {
     char lb[PROV_CLB_ID_BYTES];

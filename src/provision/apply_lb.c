@@ -370,6 +370,18 @@ static int nlb_server_group(struct prov_run *run, struct path_ids *ids)
                       "ServerGroupId", NULL, ids->sg, sizeof(ids->sg));
 }
 
+void prov_kvs_nlb_server(struct kvs *k, const struct prov_run *run, const char *sg,
+                         const struct prov_nlb_server *sv)
+{
+    memset(k, 0, sizeof(*k));
+    prov_kvs_region(k, run);
+    prov_kvs_add(k, "ServerGroupId", sg);
+    prov_kvs_add(k, "Servers.1.ServerId", sv->server_id);
+    prov_kvs_add(k, "Servers.1.ServerType", sv->type[0] != '\0' ? sv->type : "Ip");
+    prov_kvs_add(k, "Servers.1.ServerIp", sv->server_ip);
+    prov_kvs_addf(k, "Servers.1.Port", "%u", (unsigned)sv->port);
+}
+
 /* The remote ES node in the group; servers that are not it (an old target_ip) are removed. */
 static int nlb_servers(struct prov_run *run, const struct path_ids *ids)
 {
@@ -405,18 +417,13 @@ static int nlb_servers(struct prov_run *run, const struct path_ids *ids)
         }
     }
     for (i = 0; i < n; i++) {
-        struct kvs k = {0};
+        struct kvs k;
         json_t *json = NULL;
         if (strcmp(have[i].server_id, cfg->target_ip) == 0 && have[i].port == cfg->target_port) {
             continue;
         }
-        prov_kvs_region(&k, run);
-        prov_kvs_add(&k, "ServerGroupId", ids->sg);
-        prov_kvs_add(&k, "Servers.1.ServerId", have[i].server_id);
-        prov_kvs_add(&k, "Servers.1.ServerType", have[i].type[0] != '\0' ? have[i].type : "Ip");
-        prov_kvs_add(&k, "Servers.1.ServerIp", have[i].server_ip);
-        prov_kvs_addf(&k, "Servers.1.Port", "%u", (unsigned)have[i].port);
-        snprintf(detail, sizeof(detail), "stale server %s port %u", have[i].server_id,
+        prov_kvs_nlb_server(&k, run, ids->sg, &have[i]);
+        snprintf(detail, sizeof(detail), "stale server %.128s port %u", have[i].server_id,
                  (unsigned)have[i].port);
         const struct prov_api_call call =
             prov_rpc(PROV_API_NLB, "RemoveServersFromServerGroup", &k);

@@ -194,14 +194,8 @@ static int disconnect_all(struct prov_run *run, const char *service)
 
 static int service_gone_probe(struct prov_run *run, void *ctx, char *status, size_t size)
 {
-    struct kvs k = {0};
-    int rc;
+    int rc = prov_service_status(run, ctx, status, size);
 
-    prov_kvs_region(&k, run);
-    prov_kvs_add(&k, "ServiceId", ctx);
-    const struct prov_api_call call =
-        prov_rpc(PROV_API_PRIVATELINK, "GetVpcEndpointServiceAttribute", &k);
-    rc = prov_read_field(run->c, &call, "ServiceStatus", status, size, run->err, sizeof(run->err));
     return rc < 0 ? -1 : rc == 1;
 }
 
@@ -335,14 +329,8 @@ static int destroy_nlb(struct prov_run *run, const char *lb, const char *sg)
             return prov_run_fail(run, "nlb server", "%s", run->err);
         }
         for (i = 0; i < n; i++) {
-            struct kvs k = {0};
-            prov_kvs_region(&k, run);
-            prov_kvs_add(&k, "ServerGroupId", sg);
-            prov_kvs_add(&k, "Servers.1.ServerId", servers[i].server_id);
-            prov_kvs_add(&k, "Servers.1.ServerType",
-                         servers[i].type[0] != '\0' ? servers[i].type : "Ip");
-            prov_kvs_add(&k, "Servers.1.ServerIp", servers[i].server_ip);
-            prov_kvs_addf(&k, "Servers.1.Port", "%u", (unsigned)servers[i].port);
+            struct kvs k;
+            prov_kvs_nlb_server(&k, run, sg, &servers[i]);
             snprintf(detail, sizeof(detail), "server %.128s port %u", servers[i].server_id,
                      (unsigned)servers[i].port);
             const struct prov_api_call call =

@@ -357,10 +357,30 @@ static int common_hops(const struct prov_config *cfg, const struct prov_actual *
     return rc;
 }
 
+/* Appends line to the growing buf (len/cap updated); -1 (buf freed) when out of memory. */
+static int append(char **buf, size_t *len, size_t *cap, const char *line)
+{
+    size_t need = strlen(line);
+
+    if (*len + need + 1 > *cap) {
+        char *g = realloc(*buf, *cap * 2 + need);
+        if (g == NULL) {
+            free(*buf);
+            *buf = NULL;
+            return -1;
+        }
+        *buf = g;
+        *cap = *cap * 2 + need;
+    }
+    memcpy(*buf + *len, line, need + 1);
+    *len += need;
+    return 0;
+}
+
 static char *render_table(const json_t *doc)
 {
     const json_t *hop;
-    size_t i, cap = 8192, len = 0, need;
+    size_t i, cap = 8192, len = 0;
     char *buf = malloc(cap), line[1024];
     int n;
 
@@ -371,40 +391,22 @@ static char *render_table(const json_t *doc)
     len = n > 0 ? (size_t)n : 0;
     json_array_foreach(json_object_get(doc, "hops"), i, hop)
     {
-        n = snprintf(line, sizeof(line), "%-18s %-28s %-14s %-3s %s\n",
-                     json_string_value(json_object_get(hop, "hop")),
-                     json_string_value(json_object_get(hop, "id")),
-                     json_string_value(json_object_get(hop, "state")),
-                     json_is_true(json_object_get(hop, "ok")) ? "yes" : "NO",
-                     json_string_value(json_object_get(hop, "detail")));
-        need = n > 0 ? strnlen(line, sizeof(line)) : 0;
-        if (len + need + 1 > cap) {
-            char *g = realloc(buf, cap * 2 + need);
-            if (g == NULL) {
-                free(buf);
-                return NULL;
-            }
-            buf = g;
-            cap = cap * 2 + need;
+        snprintf(line, sizeof(line), "%-18s %-28s %-14s %-3s %s\n",
+                 json_string_value(json_object_get(hop, "hop")),
+                 json_string_value(json_object_get(hop, "id")),
+                 json_string_value(json_object_get(hop, "state")),
+                 json_is_true(json_object_get(hop, "ok")) ? "yes" : "NO",
+                 json_string_value(json_object_get(hop, "detail")));
+        if (append(&buf, &len, &cap, line) != 0) {
+            return NULL;
         }
-        memcpy(buf + len, line, need + 1);
-        len += need;
     }
     json_array_foreach(json_object_get(doc, "errors"), i, hop)
     {
-        n = snprintf(line, sizeof(line), "error: %s\n", json_string_value(hop));
-        need = n > 0 ? strnlen(line, sizeof(line)) : 0;
-        if (len + need + 1 > cap) {
-            char *g = realloc(buf, cap * 2 + need);
-            if (g == NULL) {
-                free(buf);
-                return NULL;
-            }
-            buf = g;
-            cap = cap * 2 + need;
+        snprintf(line, sizeof(line), "error: %s\n", json_string_value(hop));
+        if (append(&buf, &len, &cap, line) != 0) {
+            return NULL;
         }
-        memcpy(buf + len, line, need + 1);
-        len += need;
     }
     return buf;
 }

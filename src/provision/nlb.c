@@ -132,16 +132,13 @@ int prov_nlb_list_servers(struct prov_apiclient *c, const char *region, const ch
                           struct prov_nlb_server *out, size_t max, size_t *count, char *err,
                           size_t err_size)
 {
-    const struct prov_sign_kv params[] = {
-        {"RegionId", region}, {"ServerGroupId", sg_id}, {"MaxResults", "100"}};
-    const struct prov_api_call call = {
-        PROV_API_NLB, "ListServerGroupServers", NULL, NULL, params, 3, NULL, NULL};
     json_t *json = NULL, *item;
     size_t i;
     int rc;
 
     *count = 0;
-    rc = prov_read_call(c, &call, &json, err, err_size);
+    rc = list_call(c, "ListServerGroupServers", region, "ServerGroupId", sg_id, &json, err,
+                   err_size);
     if (rc != 0) {
         return rc;
     }
