@@ -283,6 +283,17 @@ def test_a_connection_left_pending_fails_the_wait_then_apply_completes(tmp_path,
     assert len(emu.resources()["endpoints"]) == 1, "no second endpoint"
 
 
+def test_a_failed_nlb_job_stops_apply_at_its_hop(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    emu.fault("jobfail", count=1, action="CreateListener")
+    p = run(["-c", cfg, "apply", "--yes", "--json"])
+    assert p.returncode == 1, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["ok"] is False and doc["failed_hop"] == "nlb listener", doc
+    assert "failed: ResourceJobFailed" in doc["error"], doc["error"]
+    assert emu.requests("CreateVpcEndpointService") == [], "nothing after the failed hop"
+
+
 def test_a_bad_secret_is_one_clear_error_without_retries(tmp_path, emu):
     cfg = write_config(tmp_path, emu, "clb-ecs")
     p = run(["-c", cfg, "apply", "--yes"], secret="not-the-secret-0123456789")

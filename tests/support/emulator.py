@@ -34,7 +34,8 @@ Admin endpoints (plain HTTP, unsigned, loopback only, on the API port; emu/admin
                lock (400 Conflict.Lock), slow (sleep delay_ms, then answer normally),
                late (perform the action, then sleep delay_ms before answering),
                pending (the next N EnableVpcEndpointConnection calls leave the connection
-               Pending), oversize (200 with a 5 MiB body), malformed (200 with a body that is
+               Pending), jobfail (the NLB job of the next N writes of `action` ends Failed),
+               oversize (200 with a 5 MiB body), malformed (200 with a body that is
                not JSON), reset (close without answering)
   POST /_emulator/clock   {"offset_s": N}   the emulator's clock (Date header, time checks) moves
   POST /_emulator/reset   forget requests, faults, resources, documents and health overrides

@@ -66,7 +66,8 @@ ERROR_FAULTS = {
     "lock": (400, "Conflict.Lock", "The resource is locked by another job, please try again."),
 }
 # Faults only the action that knows them consumes (not the generic dispatcher).
-ACTION_FAULTS = {"pending": "EnableVpcEndpointConnection"}
+# Faults only the named action's handler consumes ("*": any handler that asks for the kind).
+ACTION_FAULTS = {"pending": "EnableVpcEndpointConnection", "jobfail": "*"}
 
 
 def pct(s):
@@ -179,7 +180,7 @@ class State:
                 only_for = ACTION_FAULTS.get(f["kind"])
                 if kind is None and only_for is not None:
                     continue  # left for the action that knows it
-                if kind is not None and (f["kind"] != kind or only_for not in (None, action)):
+                if kind is not None and (f["kind"] != kind or only_for not in (None, "*", action)):
                     continue
                 f["count"] -= 1
                 return dict(f)

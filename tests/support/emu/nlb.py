@@ -40,7 +40,9 @@ Choices where the contract is silent:
   - RemoveServersFromServerGroup ignores servers that are not in the group (still a job).
   - For an Ip server, ServerIp defaults to ServerId; Weight defaults to 100 (0-100, else 400
     InvalidParameter); ServerId, ServerType and Port are required (MissingParameter).
-  - Jobs never fail on their own (no fault makes one Failed yet); ErrorCode/ErrorMessage are "".
+  - Jobs never fail on their own; the `jobfail` fault (armed for an action) makes the job of
+    that action's next write end `Failed` with ErrorCode `ResourceJobFailed` (the resource
+    changes it carried still happen, as a job that failed late would leave them).
   - ListListeners filters by LoadBalancerIds.N and ListenerIds.N; ListServerGroupServers also
     takes ServerIds.N.
 """
@@ -390,4 +392,13 @@ ACTIONS = {
 
 
 def action(state, name, params, ctx):
-    return dispatch(ACTIONS, state, name, params, ctx)
+    fail = None
+    if name.startswith(("Create", "Add", "Remove", "Delete")):
+        fail = state.take_fault(name, kind="jobfail")
+    answer = dispatch(ACTIONS, state, name, params, ctx)
+    job = state.jobs.get(answer.get("JobId")) if fail is not None else None
+    if job is not None:
+        ctx["fault"] = "jobfail"
+        job["_then"] = {"Status": "Failed", "ErrorCode": "ResourceJobFailed",
+                        "ErrorMessage": "The job of %s failed (injected)." % name}
+    return answer
