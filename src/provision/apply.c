@@ -78,6 +78,21 @@ int prov_run_token(struct prov_run *run, const char *key, char out[PROV_STATE_TO
     return 0;
 }
 
+int prov_drop_token(struct prov_run *run, const char *key)
+{
+    if (run->dry_run || prov_state_get(run->st, key, "client_token") == NULL) {
+        return 0;
+    }
+    if (prov_state_set(run->st, key, "client_token", NULL) != 0) {
+        return prov_run_fail(run, "state", "cannot drop the saved ClientToken of %s", key);
+    }
+    if (prov_state_save(run->st, run->err, sizeof(run->err)) != 0) {
+        return prov_run_fail(run, "state", "dropping the saved ClientToken of %s: %s", key,
+                             run->err);
+    }
+    return 0;
+}
+
 int prov_note_id(struct prov_run *run, const char *key, const char *id)
 {
     const char *have = prov_state_get(run->st, key, "id");
@@ -413,13 +428,15 @@ int prov_whitelist_change(struct prov_run *run, const char *entry, int add, cons
     rc = prov_es_describe_instance(run->c, run->cfg->es_instance_id, &es, run->err,
                                    sizeof(run->err));
     if (rc != 0) {
-        return rc == 1 && !add ? 0 : prov_run_fail(run, "es whitelist", "%s", run->err);
+        return rc == 1 && !add ? prov_drop_token(run, token_key)
+                               : prov_run_fail(run, "es whitelist", "%s", run->err);
     }
     rc = es.whitelist_truncated
              ? -1
              : prov_es_whitelist_edit(es.reindex_whitelist, entry, add, list, sizeof(list));
     if (rc <= 0) {
-        return rc == 0 ? 0
+        /* Already as wanted: a token left by a killed run must not answer a later change. */
+        return rc == 0 ? prov_drop_token(run, token_key)
                        : prov_run_fail(run, "es whitelist",
                                        "reindex.remote.whitelist is longer than %zu bytes; "
                                        "remove entries that are no longer used",
@@ -452,7 +469,9 @@ int prov_whitelist_change(struct prov_run *run, const char *entry, int add, cons
     if (rc != PROV_RUN_OK) {
         return prov_run_fail(run, "es whitelist", "%s", run->err);
     }
-    prov_state_set(run->st, token_key, "client_token", NULL);
+    if (prov_drop_token(run, token_key) != 0) {
+        return -1;
+    }
     return prov_run_wait(run, "es whitelist",
                          add ? "Elasticsearch to be active with the new reindex.remote.whitelist"
                              : "Elasticsearch to be active without the whitelist entry",

@@ -75,6 +75,13 @@ int prov_run_token(struct prov_run *run, const char *key, char out[PROV_STATE_TO
  * read back. 0 (also when nothing needed changing) or -1. */
 int prov_whitelist_change(struct prov_run *run, const char *entry, int add, const char *token_key);
 
+/* Drops key's saved ClientToken and saves the state, for a hop found already in the wanted state
+ * (or whose write just answered) without an id to record: the token of a create that a killed
+ * run left behind must not be sent again for a later, different create of that hop, which would
+ * get the old answer back and change nothing. 0 (also when no token is saved, or in a dry run)
+ * or -1. */
+int prov_drop_token(struct prov_run *run, const char *key);
+
 /* Records an id found by reading (not created) in the state, saving when it changed. 0 or -1. */
 int prov_note_id(struct prov_run *run, const char *key, const char *id);
 

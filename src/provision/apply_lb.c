@@ -382,23 +382,44 @@ void prov_kvs_nlb_server(struct kvs *k, const struct prov_run *run, const char *
     prov_kvs_addf(k, "Servers.1.Port", "%u", (unsigned)sv->port);
 }
 
+static int is_target(const struct prov_config *cfg, const struct prov_nlb_server *sv)
+{
+    return strcmp(sv->server_id, cfg->target_ip) == 0 && sv->port == cfg->target_port;
+}
+
+/* Reads the group's servers into have[64]; *found = 1 when the target is one of them. */
+static int list_servers(struct prov_run *run, const char *sg, struct prov_nlb_server *have,
+                        size_t *n, int *found)
+{
+    size_t i;
+
+    *n = 0;
+    *found = 0;
+    if (prov_nlb_list_servers(run->c, run->cfg->region, sg, have, 64, n, run->err,
+                              sizeof(run->err)) < 0) {
+        return prov_run_fail(run, "nlb server", "%s", run->err);
+    }
+    for (i = 0; i < *n; i++) {
+        *found |= is_target(run->cfg, &have[i]);
+    }
+    return 0;
+}
+
 /* The remote ES node in the group; servers that are not it (an old target_ip) are removed. */
 static int nlb_servers(struct prov_run *run, const struct path_ids *ids)
 {
     const struct prov_config *cfg = run->cfg;
     static struct prov_nlb_server have[64];
+    static struct prov_nlb_server after[64];
     char detail[160], sid[PROV_NLB_ID_BYTES], job[PROV_NLB_ID_BYTES];
-    size_t n = 0, i;
+    size_t n = 0, i, n_after = 0;
     int found = 0;
 
-    if (!run->dry_run || ids->sg[0] != '<') {
-        if (prov_nlb_list_servers(run->c, cfg->region, ids->sg, have, 64, &n, run->err,
-                                  sizeof(run->err)) < 0) {
-            return prov_run_fail(run, "nlb server", "%s", run->err);
-        }
+    if ((!run->dry_run || ids->sg[0] != '<') && list_servers(run, ids->sg, have, &n, &found) != 0) {
+        return -1;
     }
-    for (i = 0; i < n; i++) {
-        found |= strcmp(have[i].server_id, cfg->target_ip) == 0 && have[i].port == cfg->target_port;
+    if (found && prov_drop_token(run, "server") != 0) {
+        return -1;
     }
     if (!found) {
         struct kvs k = {0};
@@ -415,11 +436,22 @@ static int nlb_servers(struct prov_run *run, const struct path_ids *ids)
                        "ServerGroupId", NULL, sid, sizeof(sid)) != 0) {
             return -1;
         }
+        /* An answer is no proof: one replayed for an old ClientToken changes nothing. */
+        if (!run->dry_run && list_servers(run, ids->sg, after, &n_after, &found) != 0) {
+            return -1;
+        }
+        if (!run->dry_run && !found) {
+            return prov_run_fail(run, "nlb server",
+                                 "AddServersToServerGroup answered, but %s port %u is not in "
+                                 "server group %s when read back (an answer replayed for an old "
+                                 "ClientToken?); the token is dropped: run apply again",
+                                 cfg->target_ip, (unsigned)cfg->target_port, ids->sg);
+        }
     }
     for (i = 0; i < n; i++) {
         struct kvs k;
         json_t *json = NULL;
-        if (strcmp(have[i].server_id, cfg->target_ip) == 0 && have[i].port == cfg->target_port) {
+        if (is_target(cfg, &have[i])) {
             continue;
         }
         prov_kvs_nlb_server(&k, run, ids->sg, &have[i]);

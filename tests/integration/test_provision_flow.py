@@ -223,22 +223,34 @@ def test_clb_verify_names_the_unhealthy_listener(tmp_path, emu):
     assert "389 abnormal" in backends[0]["detail"]
 
 
-def test_apply_killed_midway_resumes_without_duplicates(tmp_path, emu):
-    cfg = write_config(tmp_path, emu, "nlb-ip")
-    # the cloud does the work, then the answer is late: the client dies before it arrives
-    emu.fault("late", count=1, action="CreateServerGroup", delay_ms=20000)
+def kill_apply_at(emu, cfg, action):
+    """Starts apply and SIGKILLs it once the emulator has seen `action` (armed `late` before:
+    the cloud did the work, the client dies before the answer arrives)."""
     proc = subprocess.Popen([BIN, "-c", cfg, "apply", "--yes"], env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while not emu.requests("CreateServerGroup"):
+    while not emu.requests(action):
         assert proc.poll() is None, proc.stderr.read().decode()
-        assert time.monotonic() < deadline, "apply never reached CreateServerGroup"
+        assert time.monotonic() < deadline, "apply never reached " + action
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
     proc.stderr.close()
+
+
+def saved_tokens(tmp_path):
+    """{resource key: client_token} of every token still in the state file."""
+    state = json.loads((tmp_path / "state.json").read_text())
+    return {k: v["client_token"] for k, v in state["resources"].items() if "client_token" in v}
+
+
+def test_apply_killed_midway_resumes_without_duplicates(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    # the cloud does the work, then the answer is late: the client dies before it arrives
+    emu.fault("late", count=1, action="CreateServerGroup", delay_ms=20000)
+    kill_apply_at(emu, cfg, "CreateServerGroup")
     state = json.loads((tmp_path / "state.json").read_text())
     token = state["resources"]["server_group"]["client_token"]
     assert emu.requests("CreateServerGroup")[0]["client_token"] == token, \
@@ -252,6 +264,36 @@ def test_apply_killed_midway_resumes_without_duplicates(tmp_path, emu):
     assert len(res["endpoints"]) == 1, res
     for r in emu.requests("CreateServerGroup")[1:]:
         assert r["client_token"] == token, "a repeated create reuses the saved token"
+
+
+def test_a_token_left_by_a_killed_add_is_not_replayed_for_a_later_add(tmp_path, emu):
+    if not DRIVER:
+        pytest.skip("PLPROV_APICLIENT_DRIVER is not set")
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    emu.fault("late", count=1, action="AddServersToServerGroup", delay_ms=20000)
+    kill_apply_at(emu, cfg, "AddServersToServerGroup")
+    first = emu.requests("AddServersToServerGroup")[0]["client_token"]
+    assert saved_tokens(tmp_path) == {"server": first}
+
+    p = run(["-c", cfg, "apply", "--yes"])  # finds the server the killed run added
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert saved_tokens(tmp_path) == {}, "a hop found in the wanted state drops its token"
+
+    sg = emu.resources()["server_groups"][0]
+    driver(emu, "nlb", "RemoveServersFromServerGroup", "RegionId=cn-hangzhou",
+           "ServerGroupId=" + sg, "Servers.1.ServerId=127.0.0.1", "Servers.1.ServerType=Ip",
+           "Servers.1.Port=%d" % emu.remote_rest_port)
+    deadline = time.monotonic() + 30
+    while emu.resources()["servers"]:
+        assert time.monotonic() < deadline, "the out-of-band removal never finished"
+        time.sleep(0.1)
+
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert emu.resources()["servers"] == ["%s:127.0.0.1:%d" % (sg, emu.remote_rest_port)]
+    adds = emu.requests("AddServersToServerGroup")
+    assert len(adds) == 2 and adds[1]["client_token"] != first, "a fresh token for a new add"
+    assert saved_tokens(tmp_path) == {}
 
 
 def test_transient_faults_are_retried_with_the_same_token(tmp_path, emu):
