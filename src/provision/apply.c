@@ -93,6 +93,34 @@ int prov_drop_token(struct prov_run *run, const char *key)
     return 0;
 }
 
+int prov_create_failed(struct prov_run *run, const char *key, const char *hop)
+{
+    /* run.c keeps only the formatted error; its text carries the server's Code. */
+    if (run->dry_run || strstr(run->err, "IdempotentParameterMismatch") == NULL) {
+        return prov_run_fail(run, hop, "%s", run->err);
+    }
+    if (run->progress != NULL) {
+        fprintf(run->progress,
+                "%s: the saved ClientToken was used for a create with other parameters (the "
+                "config changed since); reading the hop again, then creating with a new token\n",
+                hop);
+    }
+    return prov_drop_token(run, key) != 0 ? -1 : PROV_HOP_RETRY;
+}
+
+int prov_run_hop(struct prov_run *run, prov_hop_fn fn, struct path_ids *ids)
+{
+    int rc = fn(run, ids);
+
+    if (rc == PROV_HOP_RETRY) {
+        rc = fn(run, ids);
+    }
+    if (rc == PROV_HOP_RETRY) { /* a fresh token cannot mismatch: the cloud is confused */
+        return prov_run_fail(run, run->hop, "IdempotentParameterMismatch with a new ClientToken");
+    }
+    return rc;
+}
+
 int prov_note_id(struct prov_run *run, const char *key, const char *id)
 {
     const char *have = prov_state_get(run->st, key, "id");
@@ -219,7 +247,7 @@ static int apply_service(struct prov_run *run, struct path_ids *ids)
             prov_rpc(PROV_API_PRIVATELINK, "CreateVpcEndpointService", &k);
         if (prov_run_write(run, &call, "endpoint service", detail, "ServiceId", &json) !=
             PROV_RUN_OK) {
-            return prov_run_fail(run, "endpoint service", "%s", run->err);
+            return prov_create_failed(run, "service", "endpoint service");
         }
         snprintf(ids->service, sizeof(ids->service), "%s",
                  run->dry_run ? "<ServiceId>" : prov_run_id(json, "ServiceId"));
@@ -316,7 +344,7 @@ static int create_endpoint(struct prov_run *run, struct path_ids *ids)
     rc = prov_run_write(run, &call, "es connection", detail, NULL, &json);
     free(text);
     if (rc != PROV_RUN_OK) {
-        return prov_run_fail(run, "es connection", "%s", run->err);
+        return prov_create_failed(run, "endpoint", "es connection");
     }
     result = json_object_get(json, "Result");
     snprintf(ids->endpoint, sizeof(ids->endpoint), "%s",
@@ -363,8 +391,9 @@ static int apply_connection(struct prov_run *run, struct path_ids *ids)
         return -1;
     }
     if (rc == 0) {
-        if (create_endpoint(run, ids) != 0) {
-            return -1;
+        rc = create_endpoint(run, ids);
+        if (rc != 0) {
+            return rc;
         }
         snprintf(status, sizeof(status), "Pending");
     }
@@ -415,7 +444,8 @@ static int whitelist_probe(struct prov_run *run, void *ctx, char *status, size_t
     return 0;
 }
 
-int prov_whitelist_change(struct prov_run *run, const char *entry, int add, const char *token_key)
+static int whitelist_change_once(struct prov_run *run, const char *entry, int add,
+                                 const char *token_key)
 {
     char list[PROV_ES_WHITELIST_BYTES], token[PROV_STATE_TOKEN_BYTES], path[256];
     struct whitelist_ctx w = {entry, add, 0};
@@ -467,7 +497,7 @@ int prov_whitelist_change(struct prov_run *run, const char *entry, int add, cons
     rc = prov_run_write(run, &call, "es whitelist", add ? list : entry, NULL, NULL);
     free(text);
     if (rc != PROV_RUN_OK) {
-        return prov_run_fail(run, "es whitelist", "%s", run->err);
+        return prov_create_failed(run, token_key, "es whitelist");
     }
     if (prov_drop_token(run, token_key) != 0) {
         return -1;
@@ -476,6 +506,18 @@ int prov_whitelist_change(struct prov_run *run, const char *entry, int add, cons
                          add ? "Elasticsearch to be active with the new reindex.remote.whitelist"
                              : "Elasticsearch to be active without the whitelist entry",
                          run->cfg->es_wait_timeout_s, whitelist_probe, &w);
+}
+
+int prov_whitelist_change(struct prov_run *run, const char *entry, int add, const char *token_key)
+{
+    int rc = whitelist_change_once(run, entry, add, token_key);
+
+    if (rc == PROV_HOP_RETRY) { /* the list changed since the token was saved: read it again */
+        rc = whitelist_change_once(run, entry, add, token_key);
+    }
+    return rc == PROV_HOP_RETRY
+               ? prov_run_fail(run, "es whitelist", "IdempotentParameterMismatch with a new token")
+               : rc;
 }
 
 static int apply_whitelist(struct prov_run *run, const struct path_ids *ids)
@@ -501,9 +543,10 @@ int prov_apply(struct prov_run *run)
     int rc;
 
     memset(&ids, 0, sizeof(ids));
-    rc = run->cfg->topology == PROV_TOPOLOGY_CLB_ECS ? prov_apply_clb(run, &ids)
-                                                     : prov_apply_nlb(run, &ids);
-    if (rc != 0 || apply_service(run, &ids) != 0 || apply_connection(run, &ids) != 0) {
+    rc = prov_run_hop(
+        run, run->cfg->topology == PROV_TOPOLOGY_CLB_ECS ? prov_apply_clb : prov_apply_nlb, &ids);
+    if (rc != 0 || prov_run_hop(run, apply_service, &ids) != 0 ||
+        prov_run_hop(run, apply_connection, &ids) != 0) {
         return -1;
     }
     if (!run->dry_run) {

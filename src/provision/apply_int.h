@@ -82,6 +82,22 @@ int prov_whitelist_change(struct prov_run *run, const char *entry, int add, cons
  * or -1. */
 int prov_drop_token(struct prov_run *run, const char *key);
 
+/* What a hop (or a create inside it) returns when its create was refused as
+ * IdempotentParameterMismatch: the saved ClientToken belongs to a create with other parameters
+ * (the config changed since a killed run saved it). The token has been dropped; reading the hop
+ * again and creating with a fresh token is right. */
+#define PROV_HOP_RETRY 1
+
+/* After a failed create of key at hop (run->err holding the apiclient's error): PROV_HOP_RETRY
+ * when it was an IdempotentParameterMismatch and the token was dropped, else -1 (run->hop set). */
+int prov_create_failed(struct prov_run *run, const char *key, const char *hop);
+
+/* A hop: reads, then creates what is missing. 0, PROV_HOP_RETRY or -1. */
+typedef int (*prov_hop_fn)(struct prov_run *run, struct path_ids *ids);
+
+/* Runs fn, and once more when it answered PROV_HOP_RETRY. 0 or -1. */
+int prov_run_hop(struct prov_run *run, prov_hop_fn fn, struct path_ids *ids);
+
 /* Records an id found by reading (not created) in the state, saving when it changed. 0 or -1. */
 int prov_note_id(struct prov_run *run, const char *key, const char *id);
 

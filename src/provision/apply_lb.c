@@ -86,7 +86,7 @@ static int clb_create(struct prov_run *run, struct path_ids *ids)
              cfg->clb_vswitch_id);
     const struct prov_api_call call = prov_rpc(PROV_API_SLB, "CreateLoadBalancer", &k);
     if (prov_run_write(run, &call, "clb", detail, "LoadBalancerId", &json) != PROV_RUN_OK) {
-        return prov_run_fail(run, "clb", "%s", run->err);
+        return prov_create_failed(run, "lb", "clb");
     }
     snprintf(ids->lb, sizeof(ids->lb), "%s",
              run->dry_run ? "<LoadBalancerId>" : prov_run_id(json, "LoadBalancerId"));
@@ -202,8 +202,11 @@ int prov_apply_clb(struct prov_run *run, struct path_ids *ids)
     if (clb_find(run, ids) != 0) {
         return -1;
     }
-    if (ids->lb[0] == '\0' && clb_create(run, ids) != 0) {
-        return -1;
+    if (ids->lb[0] == '\0') {
+        int rc = clb_create(run, ids);
+        if (rc != 0) {
+            return rc;
+        }
     }
     if (prov_run_wait(run, "clb", "the CLB to be active", run->cfg->wait_timeout_s,
                       clb_active_probe, ids->lb) != 0) {
@@ -268,7 +271,7 @@ static int nlb_create(struct prov_run *run, const char *key, const char *hop, st
     prov_kvs_add(k, "ClientToken", token);
     const struct prov_api_call call = prov_rpc(PROV_API_NLB, action, k);
     if (prov_run_write(run, &call, hop, detail, id_field, &json) != PROV_RUN_OK) {
-        return prov_run_fail(run, hop, "%s", run->err);
+        return prov_create_failed(run, key, hop);
     }
     snprintf(id, id_size, "%s", prov_run_id(json, id_field));
     if (id[0] == '\0' && id_alt != NULL) {
@@ -328,9 +331,10 @@ static int nlb_lb(struct prov_run *run, struct path_ids *ids)
         prov_kvs_add(&k, "LoadBalancerBillingConfig.PayType", "PostPay");
         snprintf(detail, sizeof(detail), "internal NLB %.100s in %.100s, %zu zones", cfg->name,
                  cfg->vpc_id, cfg->zone_count);
-        if (nlb_create(run, "lb", "nlb", &k, "CreateLoadBalancer", detail, "LoadbalancerId",
-                       "LoadBalancerId", ids->lb, sizeof(ids->lb)) != 0) {
-            return -1;
+        int rc = nlb_create(run, "lb", "nlb", &k, "CreateLoadBalancer", detail, "LoadbalancerId",
+                            "LoadBalancerId", ids->lb, sizeof(ids->lb));
+        if (rc != 0) {
+            return rc;
         }
     }
     return prov_run_wait(run, "nlb", "the NLB to be Active", cfg->wait_timeout_s, nlb_active_probe,
@@ -406,7 +410,7 @@ static int list_servers(struct prov_run *run, const char *sg, struct prov_nlb_se
 }
 
 /* The remote ES node in the group; servers that are not it (an old target_ip) are removed. */
-static int nlb_servers(struct prov_run *run, const struct path_ids *ids)
+static int nlb_servers(struct prov_run *run, struct path_ids *ids)
 {
     const struct prov_config *cfg = run->cfg;
     static struct prov_nlb_server have[64];
@@ -432,9 +436,10 @@ static int nlb_servers(struct prov_run *run, const struct path_ids *ids)
         prov_kvs_add(&k, "Servers.1.Weight", "100");
         snprintf(detail, sizeof(detail), "IP %s port %u", cfg->target_ip,
                  (unsigned)cfg->target_port);
-        if (nlb_create(run, "server", "nlb server", &k, "AddServersToServerGroup", detail,
-                       "ServerGroupId", NULL, sid, sizeof(sid)) != 0) {
-            return -1;
+        int rc = nlb_create(run, "server", "nlb server", &k, "AddServersToServerGroup", detail,
+                            "ServerGroupId", NULL, sid, sizeof(sid));
+        if (rc != 0) {
+            return rc;
         }
         /* An answer is no proof: one replayed for an old ClientToken changes nothing. */
         if (!run->dry_run && list_servers(run, ids->sg, after, &n_after, &found) != 0) {
@@ -510,9 +515,10 @@ static int nlb_listener(struct prov_run *run, struct path_ids *ids)
         prov_kvs_add(&k, "ListenerDescription", cfg->description);
         snprintf(detail, sizeof(detail), "TCP %u -> server group %s",
                  (unsigned)cfg->nlb_listener_port, ids->sg);
-        if (nlb_create(run, "listener", "nlb listener", &k, "CreateListener", detail, "ListenerId",
-                       NULL, ids->listener, sizeof(ids->listener)) != 0) {
-            return -1;
+        int rc = nlb_create(run, "listener", "nlb listener", &k, "CreateListener", detail,
+                            "ListenerId", NULL, ids->listener, sizeof(ids->listener));
+        if (rc != 0) {
+            return rc;
         }
     }
     return prov_run_wait(run, "nlb listener", "the NLB listener to be Running", cfg->wait_timeout_s,
@@ -521,11 +527,13 @@ static int nlb_listener(struct prov_run *run, struct path_ids *ids)
 
 int prov_apply_nlb(struct prov_run *run, struct path_ids *ids)
 {
-    if (nlb_lb(run, ids) != 0 || nlb_server_group(run, ids) != 0) {
-        return -1;
+    static const prov_hop_fn hops[] = {nlb_lb, nlb_server_group, nlb_servers, nlb_listener};
+    size_t i;
+
+    for (i = 0; i < sizeof(hops) / sizeof(hops[0]); i++) {
+        if (prov_run_hop(run, hops[i], ids) != 0) {
+            return -1;
+        }
     }
-    if (nlb_servers(run, ids) != 0) {
-        return -1;
-    }
-    return nlb_listener(run, ids);
+    return 0;
 }

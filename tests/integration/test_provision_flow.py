@@ -296,6 +296,26 @@ def test_a_token_left_by_a_killed_add_is_not_replayed_for_a_later_add(tmp_path, 
     assert saved_tokens(tmp_path) == {}
 
 
+def test_a_token_saved_for_other_parameters_is_replaced_after_a_mismatch(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    emu.fault("late", count=1, action="CreateListener", delay_ms=20000)
+    kill_apply_at(emu, cfg, "CreateListener")
+    old = saved_tokens(tmp_path)["listener"]
+    # the config changes before the next run: the saved token now names another create
+    text = open(cfg).read().replace("[nlb]\n", "[nlb]\nlistener_port = 9201\n")
+    open(cfg, "w").write(text)
+
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "reading the hop again" in p.stderr
+    creates = emu.requests("CreateListener")
+    assert [r.get("code") for r in creates] == [None, "IdempotentParameterMismatch", None]
+    assert creates[1]["client_token"] == old and creates[2]["client_token"] != old
+    assert sorted(lsn.split("@")[1] for lsn in emu.resources()["nlb_listeners"]) == \
+        ["9200", "9201"]
+    assert saved_tokens(tmp_path) == {}
+
+
 def test_transient_faults_are_retried_with_the_same_token(tmp_path, emu):
     cfg = write_config(tmp_path, emu, "nlb-ip")
     emu.fault("throttle", count=2, action="CreateLoadBalancer")
