@@ -529,6 +529,23 @@ def test_faults_pending_lock_and_late(emu):
         ids + [call(emu, "nlb", "ListListeners")["Listeners"][0]["ServerGroupId"]])
 
 
+def test_fault_hide_keeps_a_new_resource_out_of_lists_for_n_answers(emu):
+    emu.fault("hide", count=1, action="CreateServerGroup", lists=2)
+    sg_args = ["CreateServerGroup", "ServerGroupName=hidden", "ServerGroupType=Ip",
+               "VpcId=vpc-emulator", "ClientToken=tok-hide"]
+    sg_id = call(emu, "nlb", *sg_args)["ServerGroupId"]
+    assert [r["fault"] for r in emu.requests("CreateServerGroup")] == ["hide"]
+    by_name = ["ListServerGroups", "ServerGroupNames.1=hidden"]
+    assert call(emu, "nlb", "ListServerGroups", "ServerGroupNames.1=other")["ServerGroups"] == []
+    assert call(emu, "nlb", *by_name)["ServerGroups"] == []
+    assert call(emu, "nlb", "ListServerGroupServers", "ServerGroupId=" + sg_id)["TotalCount"] == 0
+    assert call(emu, "nlb", *by_name)["ServerGroups"] == []
+    # the same token is answered with the same group, before and after it shows up again
+    assert call(emu, "nlb", *sg_args)["ServerGroupId"] == sg_id
+    assert [g["ServerGroupId"] for g in call(emu, "nlb", *by_name)["ServerGroups"]] == [sg_id]
+    assert emu.resources()["server_groups"] == [sg_id]
+
+
 def test_reindex_failures_name_the_broken_hop(emu):
     emu.es_docs("remote", "src", 3)
     made = emu.seed(topology="nlb-ip", target_ip="127.0.0.1", target_port=emu.remote_rest_port,

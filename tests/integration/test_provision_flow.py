@@ -246,24 +246,34 @@ def saved_tokens(tmp_path):
     return {k: v["client_token"] for k, v in state["resources"].items() if "client_token" in v}
 
 
-def test_apply_killed_midway_resumes_without_duplicates(tmp_path, emu):
+@pytest.mark.parametrize("action,table,key", [
+    ("CreateServerGroup", "server_groups", "server_group"),
+    ("CreateListener", "nlb_listeners", "listener")])
+def test_apply_killed_midway_resumes_without_duplicates(tmp_path, emu, action, table, key):
     cfg = write_config(tmp_path, emu, "nlb-ip")
-    # the cloud does the work, then the answer is late: the client dies before it arrives
-    emu.fault("late", count=1, action="CreateServerGroup", delay_ms=20000)
-    kill_apply_at(emu, cfg, "CreateServerGroup")
-    state = json.loads((tmp_path / "state.json").read_text())
-    token = state["resources"]["server_group"]["client_token"]
-    assert emu.requests("CreateServerGroup")[0]["client_token"] == token, \
-        "the token was saved before the call"
+    # the cloud does the work, then the answer is late: the client dies before it arrives; the
+    # list the next run reads lags behind, so it must send the create again
+    emu.fault("late", count=1, action=action, delay_ms=20000)
+    emu.fault("hide", count=1, action=action, lists=1)
+    kill_apply_at(emu, cfg, action)
+    token = saved_tokens(tmp_path)[key]
+    assert emu.requests(action)[0]["client_token"] == token, "the token was saved before the call"
+    made = emu.resources()[table]
+    assert len(made) == 1, made
 
     p = run(["-c", cfg, "apply", "--yes"])
     assert p.returncode == 0, p.stdout + p.stderr
+    creates = emu.requests(action)
+    assert len(creates) == 2, "the hidden resource was created again"
+    assert all(r["client_token"] == token and r["status"] == 200 for r in creates), creates
     res = emu.resources()
+    assert res[table] == made, "the repeated create answered with the same resource"
     assert len(res["nlb"]) == 1 and len(res["server_groups"]) == 1, res
     assert len(res["nlb_listeners"]) == 1 and len(res["services"]) == 1, res
     assert len(res["endpoints"]) == 1, res
-    for r in emu.requests("CreateServerGroup")[1:]:
-        assert r["client_token"] == token, "a repeated create reuses the saved token"
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["resources"][key]["id"] == made[0].split(":")[0]
+    assert saved_tokens(tmp_path) == {}
 
 
 def test_a_token_left_by_a_killed_add_is_not_replayed_for_a_later_add(tmp_path, emu):

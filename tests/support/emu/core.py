@@ -67,7 +67,7 @@ ERROR_FAULTS = {
 }
 # Faults only the action that knows them consumes (not the generic dispatcher).
 # Faults only the named action's handler consumes ("*": any handler that asks for the kind).
-ACTION_FAULTS = {"pending": "EnableVpcEndpointConnection", "jobfail": "*"}
+ACTION_FAULTS = {"pending": "EnableVpcEndpointConnection", "jobfail": "*", "hide": "*"}
 
 
 def pct(s):
@@ -232,6 +232,15 @@ class State:
                     ep.pop("_due", None)
                     ep.pop("_then", None)
                     ep["connectionStatus"] = "ServiceDeleted"
+
+
+def hidden(rec):
+    """True while a `hide` fault keeps rec out of list answers; each answer it is kept out of
+    uses up one of its `lists`."""
+    if rec.get("_hide_lists", 0) <= 0:
+        return False
+    rec["_hide_lists"] -= 1
+    return True
 
 
 def public(rec):

@@ -45,13 +45,18 @@ Choices where the contract is silent:
     changes it carried still happen, as a job that failed late would leave them).
   - ListListeners filters by LoadBalancerIds.N and ListenerIds.N; ListServerGroupServers also
     takes ServerIds.N.
+  - The `hide` fault (armed for CreateLoadBalancer, CreateServerGroup or CreateListener, with
+    "lists": N, default 1) keeps the resource that action's next create makes out of the next N
+    ListLoadBalancers / ListServerGroups / ListListeners answers that would show it (a list that
+    lags behind the write), so a client that resumes must send its create again. Get* reads
+    still see it.
 """
 
 import random
 import uuid
 
-from .core import (GONE, ApiError, dispatch, filtered, flat_list, flat_objects, idempotent,
-                   need, need_port, public, rand_id)
+from .core import (GONE, ApiError, dispatch, filtered, flat_list, flat_objects, hidden,
+                   idempotent, need, need_port, public, rand_id)
 
 
 # ---- records and views ----
@@ -203,6 +208,7 @@ def list_load_balancers(state, params, ctx):
     items = filtered([public(lb) for lb in state.nlb.values()], params,
                      [("LoadBalancerIds", "LoadBalancerId"),
                       ("LoadBalancerNames", "LoadBalancerName")])
+    items = [i for i in items if not hidden(state.nlb[i["LoadBalancerId"]])]
     return {"LoadBalancers": items, "TotalCount": len(items), "MaxResults": 100,
             "NextToken": ""}
 
@@ -223,6 +229,7 @@ def list_server_groups(state, params, ctx):
     items = filtered([group_view(state, sg) for sg in state.server_groups.values()], params,
                      [("ServerGroupIds", "ServerGroupId"),
                       ("ServerGroupNames", "ServerGroupName")])
+    items = [i for i in items if not hidden(state.server_groups[i["ServerGroupId"]])]
     return {"ServerGroups": items, "TotalCount": len(items), "MaxResults": 100,
             "NextToken": ""}
 
@@ -311,6 +318,7 @@ def create_listener(state, params, ctx):
 def list_listeners(state, params, ctx):
     items = filtered([public(lsn) for lsn in state.nlb_listeners.values()], params,
                      [("LoadBalancerIds", "LoadBalancerId"), ("ListenerIds", "ListenerId")])
+    items = [i for i in items if not hidden(state.nlb_listeners[i["ListenerId"]])]
     return {"Listeners": items, "TotalCount": len(items), "MaxResults": 100, "NextToken": ""}
 
 
@@ -391,11 +399,24 @@ ACTIONS = {
 }
 
 
+HIDE_TABLES = {"CreateLoadBalancer": ("LoadbalancerId", "nlb"),
+               "CreateServerGroup": ("ServerGroupId", "server_groups"),
+               "CreateListener": ("ListenerId", "nlb_listeners")}
+
+
 def action(state, name, params, ctx):
-    fail = None
+    fail = hide = None
     if name.startswith(("Create", "Add", "Remove", "Delete")):
         fail = state.take_fault(name, kind="jobfail")
+    if name in HIDE_TABLES:
+        hide = state.take_fault(name, kind="hide")
     answer = dispatch(ACTIONS, state, name, params, ctx)
+    if hide is not None:
+        field, table = HIDE_TABLES[name]
+        rec = getattr(state, table).get(answer.get(field))
+        if rec is not None:
+            ctx["fault"] = "hide"
+            rec["_hide_lists"] = int(hide.get("lists", 1))
     job = state.jobs.get(answer.get("JobId")) if fail is not None else None
     if job is not None:
         ctx["fault"] = "jobfail"
