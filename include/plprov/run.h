@@ -34,10 +34,11 @@ struct prov_run {
     const struct prov_config *cfg;
     struct prov_state *st;
     int dry_run;
-    FILE *out;      /* dry-run requests (stdout) */
-    FILE *progress; /* progress lines (stderr) */
-    int tty;        /* progress is a terminal */
-    json_t *done;   /* [{"product","action","id","detail"}], owned */
+    FILE *out;         /* dry-run requests (stdout) */
+    FILE *progress;    /* progress lines (stderr) */
+    int tty;           /* progress is a terminal */
+    json_t *done;      /* [{"product","action","id","detail"}], owned */
+    size_t unrecorded; /* writes made that could not be added to done (out of memory) */
     char err[PROV_API_ERROR_BYTES];
     char hop[PROV_RUN_HOP_BYTES];
     /* test hooks; NULL = the real monotonic clock and nanosleep */
@@ -76,6 +77,9 @@ typedef int (*prov_run_probe)(struct prov_run *run, void *ctx, char *status, siz
  * timeout_s passed: run->err says which, with the last status seen). */
 int prov_run_wait(struct prov_run *run, const char *hop, const char *what, long timeout_s,
                   prov_run_probe probe, void *ctx);
+
+/* Writes made so far (recorded in done or not): what "changed" must be computed from. */
+size_t prov_run_calls(const struct prov_run *run);
 
 /* Text id of json[field] for the record and the state ("" when absent). */
 const char *prov_run_id(const json_t *json, const char *field);

@@ -65,6 +65,11 @@ int prov_run_fail(struct prov_run *run, const char *hop, const char *fmt, ...)
     return PROV_RUN_FAILED;
 }
 
+size_t prov_run_calls(const struct prov_run *run)
+{
+    return json_array_size(run->done) + run->unrecorded;
+}
+
 const char *prov_run_id(const json_t *json, const char *field)
 {
     const char *v = field != NULL ? json_string_value(json_object_get(json, field)) : NULL;
@@ -72,12 +77,17 @@ const char *prov_run_id(const json_t *json, const char *field)
     return v != NULL ? v : "";
 }
 
+/* Records a write that was made. A record that cannot be kept (out of memory) is counted in
+ * run->unrecorded, so the report never claims "nothing changed" after a real call. */
 static void record(struct prov_run *run, const struct prov_api_call *call, const char *detail,
                    const char *id)
 {
-    json_array_append_new(run->done, json_pack("{s:s, s:s, s:s, s:s}", "product",
-                                               prov_api_product_name(call->product), "action",
-                                               call->action, "id", id, "detail", detail));
+    if (json_array_append_new(run->done, json_pack("{s:s, s:s, s:s, s:s}", "product",
+                                                   prov_api_product_name(call->product), "action",
+                                                   call->action, "id", id, "detail", detail)) !=
+        0) {
+        run->unrecorded++;
+    }
     if (!run->dry_run && run->progress != NULL) {
         fprintf(run->progress, "%s%s %s%s%s\n", run->tty ? "\r\033[K" : "", call->action, detail,
                 id[0] != '\0' ? ": " : "", id);
@@ -134,6 +144,7 @@ int prov_run_wait(struct prov_run *run, const char *hop, const char *what, long 
     int64_t start = run->now_ms(run->hook_ctx), now;
     long delay = POLL_FIRST_MS, next = POLL_FIRST_MS;
     char status[128] = "", last[128] = "";
+    const char *shown;
     int rc;
 
     if (run->dry_run) {
@@ -153,8 +164,10 @@ int prov_run_wait(struct prov_run *run, const char *hop, const char *what, long 
             }
             return 0;
         }
-        if (run->progress != NULL && (run->tty || strcmp(status, last) != 0)) {
-            const char *shown = status[0] != '\0' ? status : "not there yet";
+        /* shown is never "", so the first poll always differs from last (""), even when the
+         * probe saw nothing yet, and an unchanged empty status prints once, not at every poll. */
+        shown = status[0] != '\0' ? status : "not there yet";
+        if (run->progress != NULL && (run->tty || strcmp(shown, last) != 0)) {
             long secs = (long)((now - start) / 1000);
             if (run->tty) {
                 fprintf(run->progress, "\r\033[Kwaiting for %s: %s (%lds)", what, shown, secs);
@@ -163,7 +176,7 @@ int prov_run_wait(struct prov_run *run, const char *hop, const char *what, long 
             }
             fflush(run->progress);
         }
-        snprintf(last, sizeof(last), "%s", status[0] != '\0' ? status : "-");
+        snprintf(last, sizeof(last), "%s", shown);
         if (now - start >= (int64_t)timeout_s * 1000) {
             if (run->tty && run->progress != NULL) {
                 fputc('\n', run->progress);
