@@ -25,7 +25,8 @@
  * is replaced by "<redacted>" in any text this module builds from a server answer, and requests
  * shown by prov_api_dry_run have Authorization, Signature and the security token redacted.
  *
- * Ownership: the client borrows the credentials (the caller keeps them alive and refreshes them);
+ * Ownership: the client borrows the credentials (the caller keeps them alive; with a refresh hook,
+ * struct prov_api_refresh below, the client asks for new ones before they expire);
  * the caller owns results (prov_api_result_cleanup). A client is used by one thread at a time.
  */
 #ifndef PLPROV_APICLIENT_H
@@ -102,6 +103,27 @@ struct prov_api_hooks {
     void *ctx; /* passed to every hook above */
 };
 
+/* Credentials refresh. STS credentials (metadata service, profile mode EcsRamRole) carry an
+ * expiration, and one apply can wait for an hour: before each attempt is signed, credentials that
+ * expire within margin_s of the wall clock (hooks.unix_s) are re-resolved through fn. fn returns 0
+ * with *creds pointing to the credentials to use from then on (the caller owns them and may free
+ * the previous ones inside fn: the client drops its pointer), or -1 with err set. When fn fails,
+ * or hands back credentials that still expire within the margin (the source has not rotated them
+ * yet), the client keeps signing with what it has and asks again no sooner than
+ * PROV_API_REFRESH_RETRY_MS later; a call made after the expiration itself fails with
+ * PROV_API_LOCAL, naming the credentials and why the refresh failed. */
+#define PROV_API_REFRESH_MARGIN_S 300L   /* default margin: 5 min */
+#define PROV_API_REFRESH_RETRY_MS 60000L /* hold-off between refreshes that did not help */
+
+typedef int (*prov_api_refresh_fn)(void *ctx, const struct prov_creds **creds, char *err,
+                                   size_t err_size);
+
+struct prov_api_refresh {
+    prov_api_refresh_fn fn; /* NULL: never refresh */
+    void *ctx;
+    long margin_s; /* 0: PROV_API_REFRESH_MARGIN_S */
+};
+
 /* Per-product settings. */
 struct prov_api_product_options {
     const char *base_url; /* "https://slb.cn-hangzhou.aliyuncs.com" or "http://127.0.0.1:PORT";
@@ -120,6 +142,7 @@ struct prov_api_options {
     const char *ca_file;    /* NULL: the system's CA store */
     const char *user_agent; /* NULL: "plrelay-provision/<version>" */
     struct prov_api_hooks hooks;
+    struct prov_api_refresh refresh;
 };
 
 /* One call. Every pointer is borrowed for the duration of the call. */

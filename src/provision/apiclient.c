@@ -237,6 +237,8 @@ void prov_api_free(struct prov_apiclient *c)
 void prov_api_set_creds(struct prov_apiclient *c, const struct prov_creds *creds)
 {
     c->creds = creds;
+    c->refresh_after_ms = 0;
+    c->refresh_error[0] = '\0';
 }
 
 void prov_api_result_init(struct prov_api_result *res)
@@ -250,6 +252,45 @@ void prov_api_result_cleanup(struct prov_api_result *res)
         return;
     json_decref(res->json);
     prov_api_result_init(res);
+}
+
+/* ---- credentials refresh ----------------------------------------------------------------- */
+
+/* Before an attempt is signed: re-resolves credentials that expire within the margin (apiclient.h,
+ * struct prov_api_refresh). 0 to go on, -1 (err set) when the credentials have expired and no
+ * fresh ones could be had. */
+static int refresh_creds(struct prov_apiclient *c, char *err, size_t err_size)
+{
+    const struct prov_api_refresh *r = &c->opt.refresh;
+    long margin = r->margin_s > 0 ? r->margin_s : PROV_API_REFRESH_MARGIN_S;
+    int64_t now_s = c->opt.hooks.unix_s(c->opt.hooks.ctx);
+    int64_t now_ms = c->opt.hooks.now_ms(c->opt.hooks.ctx);
+    const struct prov_creds *fresh = c->creds;
+    char why[sizeof(c->refresh_error)];
+
+    if (r->fn == NULL || c->creds == NULL || !prov_creds_expires_within(c->creds, now_s, margin))
+        return 0;
+    if (c->refresh_after_ms == 0 || now_ms >= c->refresh_after_ms) {
+        why[0] = '\0';
+        if (r->fn(r->ctx, &fresh, why, sizeof(why)) == 0 && fresh != NULL) {
+            c->creds = fresh;
+            c->refresh_error[0] = '\0';
+        } else {
+            snprintf(c->refresh_error, sizeof(c->refresh_error), "%s",
+                     why[0] != '\0' ? why : "no credentials");
+        }
+        c->refresh_after_ms = prov_creds_expires_within(c->creds, now_s, margin)
+                                  ? now_ms + PROV_API_REFRESH_RETRY_MS
+                                  : 0;
+    }
+    if (c->creds->expiration_unix_s > now_s)
+        return 0; /* still valid: sign with them, refresh again later */
+    prov_api_errf(err, err_size,
+                  "the credentials (%.200s) expired %lld s ago and could not be refreshed: %s",
+                  c->creds->description, (long long)(now_s - c->creds->expiration_unix_s),
+                  c->refresh_error[0] != '\0' ? c->refresh_error
+                                              : "the source handed out the same credentials");
+    return -1;
 }
 
 /* ---- judging one answer ------------------------------------------------------------------ */
@@ -410,6 +451,13 @@ int prov_api_call(struct prov_apiclient *c, const struct prov_api_call *call,
         uint32_t rnd = 0;
         long delay;
 
+        if (refresh_creds(c, err, err_size) != 0) {
+            json_decref(res->json);
+            prov_api_result_init(res);
+            res->kind = PROV_API_LOCAL;
+            res->attempts = attempt - 1;
+            return -1;
+        }
         if (prov_api_build(c, call, &b, err, err_size) != 0) {
             res->kind = PROV_API_LOCAL;
             return -1;

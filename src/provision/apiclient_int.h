@@ -22,6 +22,8 @@ struct prov_apiclient {
     char user_agent[160];
     char *ca_file;
     const struct prov_creds *creds; /* borrowed */
+    int64_t refresh_after_ms;       /* no refresh before this monotonic time (0: any time) */
+    char refresh_error[256];        /* why the last refresh failed, "" when it did not */
     struct prov_http *http;
 };
 

@@ -891,3 +891,134 @@ Test(apiclient, redact_replaces_raw_and_percent_encoded_forms)
     prov_api_redact(s, 20, "0123456789abcdef");
     cr_assert_str_eq(s, "x <redacted>");
 }
+
+/* ---- credentials refresh ------------------------------------------------------------------ */
+
+struct refresher {
+    struct prov_creds fresh; /* what the next refresh hands out */
+    int fail;                /* 1: the refresh fails */
+    unsigned calls;
+};
+
+static int fake_refresh(void *ctx, const struct prov_creds **creds, char *err, size_t err_size)
+{
+    struct refresher *r = ctx;
+
+    r->calls++;
+    if (r->fail) {
+        snprintf(err, err_size, "metadata service unreachable (simulated)");
+        return -1;
+    }
+    *creds = &r->fresh;
+    return 0;
+}
+
+static struct prov_creds sts_expiring_in(int64_t seconds, const char *id, const char *token)
+{
+    struct prov_creds c = creds_of(token);
+
+    snprintf(c.access_key_id, sizeof(c.access_key_id), "%s", id);
+    c.source = PROV_CREDS_SOURCE_ECS_RAM_ROLE;
+    c.expiration_unix_s = UNIX_NOW + seconds;
+    return c;
+}
+
+#define OK_STEP                          \
+    {                                    \
+        200, OK_BODY, NULL, PROV_HTTP_OK \
+    }
+
+Test(apiclient, credentials_expiring_within_five_minutes_are_refreshed_before_signing)
+{
+    static const struct step steps[] = {OK_STEP, OK_STEP};
+    struct fake f = {.steps = steps, .nsteps = 2};
+    struct refresher r = {.fresh = sts_expiring_in(6 * 3600, "STS.fresh", "fresh-token-0123")};
+    struct prov_creds old = sts_expiring_in(299, "STS.old", "old-token-0123456");
+    struct prov_api_options o = options_of(&f);
+    struct prov_apiclient *client;
+    struct prov_api_result res;
+    char err[PROV_API_ERROR_BYTES], tok[128];
+
+    o.refresh = (struct prov_api_refresh){fake_refresh, &r, 0};
+    client = prov_api_new(&o, &old, err, sizeof(err));
+    cr_assert_not_null(client, "%s", err);
+    cr_assert_eq(prov_api_call(client, &CREATE, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    cr_assert_eq(r.calls, 1);
+    cr_assert(strstr(f.headers[0], "Credential=STS.fresh,") != NULL, "%s", f.headers[0]);
+    cr_assert_str_eq(header_value(f.headers[0], "x-acs-security-token", tok, sizeof(tok)),
+                     "fresh-token-0123");
+    cr_assert_eq(prov_api_call(client, &CREATE, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    cr_assert_eq(r.calls, 1, "fresh credentials are not refreshed again");
+    prov_api_free(client);
+}
+
+Test(apiclient, credentials_far_from_expiry_and_long_term_keys_are_never_refreshed)
+{
+    static const struct step steps[] = {OK_STEP, OK_STEP};
+    struct fake f = {0};
+    struct refresher r = {.fail = 1};
+    struct prov_creds sts = sts_expiring_in(301, "STS.old", "old-token-0123456");
+    struct prov_creds ak = creds_of(NULL);
+    struct prov_api_options o = options_of(&f);
+    struct prov_api_result res;
+    char err[PROV_API_ERROR_BYTES];
+
+    o.refresh = (struct prov_api_refresh){fake_refresh, &r, 0};
+    cr_assert_eq(run(&f, steps, 1, &o, &sts, &CREATE, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    f.calls = 0;
+    cr_assert_eq(run(&f, steps, 1, &o, &ak, &CREATE, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    cr_assert_eq(r.calls, 0);
+}
+
+Test(apiclient, a_failed_refresh_keeps_valid_credentials_and_asks_again_a_minute_later)
+{
+    static const struct step steps[] = {OK_STEP, OK_STEP, OK_STEP};
+    struct fake f = {.steps = steps, .nsteps = 3};
+    struct refresher r = {.fail = 1};
+    struct prov_creds old = sts_expiring_in(120, "STS.old", "old-token-0123456");
+    struct prov_api_options o = options_of(&f);
+    struct prov_apiclient *client;
+    struct prov_api_result res;
+    char err[PROV_API_ERROR_BYTES];
+
+    o.refresh = (struct prov_api_refresh){fake_refresh, &r, 0};
+    client = prov_api_new(&o, &old, err, sizeof(err));
+    cr_assert_not_null(client, "%s", err);
+    cr_assert_eq(prov_api_call(client, &CREATE, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    cr_assert_eq(r.calls, 1);
+    cr_assert(strstr(f.headers[0], "Credential=STS.old,") != NULL, "%s", f.headers[0]);
+    f.now_ms += PROV_API_REFRESH_RETRY_MS - 1;
+    cr_assert_eq(prov_api_call(client, &CREATE, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    cr_assert_eq(r.calls, 1, "no second refresh within the hold-off");
+    f.now_ms += 1;
+    cr_assert_eq(prov_api_call(client, &CREATE, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    cr_assert_eq(r.calls, 2);
+    prov_api_free(client);
+}
+
+Test(apiclient, expired_credentials_that_cannot_be_refreshed_fail_without_sending)
+{
+    struct fake f = {0};
+    struct refresher r = {.fail = 1};
+    struct prov_creds old = sts_expiring_in(-10, "STS.old", "old-token-0123456");
+    struct prov_api_options o = options_of(&f);
+    struct prov_api_result res;
+    char err[PROV_API_ERROR_BYTES];
+
+    o.refresh = (struct prov_api_refresh){fake_refresh, &r, 0};
+    cr_assert_eq(run(&f, NULL, 0, &o, &old, &CREATE, &res, err, sizeof(err)), -1);
+    cr_assert_eq(res.kind, PROV_API_LOCAL);
+    cr_assert_eq(f.calls, 0);
+    cr_assert_eq(r.calls, 1);
+    cr_assert(strstr(err, "expired 10 s ago") != NULL, "%s", err);
+    cr_assert(strstr(err, "metadata service unreachable") != NULL, "%s", err);
+    cr_assert(strstr(err, "test credentials") != NULL, "%s", err);
+    cr_assert(strstr(err, SECRET) == NULL && strstr(err, "old-token") == NULL, "%s", err);
+}
