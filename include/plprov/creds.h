@@ -118,6 +118,23 @@ const char *prov_creds_source_name(enum prov_creds_source s);
 /* 1 when the credentials expire within margin_s of now (never for a long-term key), else 0. */
 int prov_creds_expires_within(const struct prov_creds *c, int64_t now_unix_s, int64_t margin_s);
 
+/* Fresh credentials for the API client's refresh hook (apiclient.h, struct prov_api_refresh):
+ * the options the chain is walked with and the credentials handed out last. Zero it, set opt and
+ * current (the first prov_creds_resolve result, now owned here), pass it as the hook's ctx. */
+struct prov_creds_refresher {
+    struct prov_creds_options opt; /* borrowed strings, as for prov_creds_resolve */
+    struct prov_creds *current;    /* owned: freed by prov_creds_refresher_cleanup */
+    unsigned refreshes;            /* successful refreshes so far */
+};
+
+/* A prov_api_refresh_fn over a struct prov_creds_refresher (ctx): walks the chain again. On 0,
+ * *creds = r->current = the new credentials and the previous ones are wiped and freed; on -1,
+ * r->current is kept and err says why. */
+int prov_creds_refresh(void *ctx, const struct prov_creds **creds, char *err, size_t err_size);
+
+/* Frees r->current (wiped); r itself is the caller's. NULL accepted. */
+void prov_creds_refresher_cleanup(struct prov_creds_refresher *r);
+
 /* ---- the pieces, exposed for tests and for `status` --------------------------------------- */
 
 /* Checks an open credentials file like ssh: a regular file owned by the effective user with no

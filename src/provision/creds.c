@@ -523,3 +523,30 @@ int prov_creds_resolve(const struct prov_creds_options *opt, struct prov_creds *
     *out = c;
     return 0;
 }
+
+/* ---- refresh ----------------------------------------------------------------------------------
+ * The API client asks for fresh credentials before expiring ones are used (apiclient.h, struct
+ * prov_api_refresh). The whole chain is walked again, as the SDKs do: on an ECS instance the
+ * metadata service hands out the rotated STS credentials. */
+
+int prov_creds_refresh(void *ctx, const struct prov_creds **creds, char *err, size_t err_size)
+{
+    struct prov_creds_refresher *r = ctx;
+    struct prov_creds *fresh = NULL;
+
+    if (prov_creds_resolve(&r->opt, &fresh, err, err_size) != 0)
+        return -1;
+    prov_creds_free(r->current);
+    r->current = fresh;
+    r->refreshes++;
+    *creds = fresh;
+    return 0;
+}
+
+void prov_creds_refresher_cleanup(struct prov_creds_refresher *r)
+{
+    if (r == NULL)
+        return;
+    prov_creds_free(r->current);
+    r->current = NULL;
+}

@@ -18,8 +18,10 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "plprov/apiclient.h"
 #include "plprov/creds.h"
 
 #define SECRET "s3cr3tValueNeverShown"
@@ -679,6 +681,101 @@ Test(creds, expires_within_is_false_for_long_term_keys)
     c.expiration_unix_s = 5000;
     cr_assert_eq(prov_creds_expires_within(&c, 1000, 3999), 0);
     cr_assert_eq(prov_creds_expires_within(&c, 1000, 4000), 1);
+}
+
+/* ---- refresh through the API client -------------------------------------------------------- */
+
+/* A metadata document for key id `id` expiring `in_s` seconds from now (real clock). */
+static const char *creds_doc_expiring(char *buf, size_t size, const char *id, long in_s)
+{
+    time_t t = time(NULL) + in_s;
+    struct tm tm;
+    char when[32];
+
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(buf, size,
+             "{\"Code\":\"Success\",\"AccessKeyId\":\"%s\",\"AccessKeySecret\":\"" SECRET "\","
+             "\"SecurityToken\":\"sts-token-%s\",\"Expiration\":\"%s\",\"LastUpdated\":\"%s\"}",
+             id, id, when, when);
+    return buf;
+}
+
+struct seen_request {
+    char headers[4096];
+    int calls;
+};
+
+static int record_transport(void *ctx, const struct prov_http_request *req,
+                            struct prov_http_response *resp)
+{
+    static const char body[] = "{\"RequestId\":\"R\"}";
+    struct seen_request *s = ctx;
+    size_t len = 0;
+
+    s->calls++;
+    s->headers[0] = '\0';
+    for (size_t h = 0; h < req->header_count; h++)
+        len +=
+            (size_t)snprintf(s->headers + len, sizeof(s->headers) - len, "%s\n", req->headers[h]);
+    resp->status = 200;
+    return prov_http_response_set_body(resp, body, sizeof(body) - 1);
+}
+
+Test(creds, the_api_client_refreshes_metadata_credentials_near_their_expiration)
+{
+    static const struct prov_sign_kv params[] = {{"RegionId", "cn-hangzhou"}};
+    static const struct prov_api_call call = {.product = PROV_API_SLB,
+                                              .action = "DescribeLoadBalancers",
+                                              .params = params,
+                                              .param_count = 1};
+    struct route routes[] = {
+        {"PUT", "/latest/api/token", 200, TOKEN},
+        {"GET", ROLE_PATH, 200, "the-role\n"},
+        {"GET", ROLE_PATH "the-role", 200, NULL},
+    };
+    struct fakeenv e = {{{NULL, NULL}}};
+    struct prov_creds_refresher ref = {0};
+    struct prov_api_options ao = {0};
+    struct seen_request seen = {0};
+    struct prov_apiclient *client;
+    struct prov_api_result res;
+    struct responder r;
+    char soon[512], later[512], err[1024];
+
+    ref.opt = opts_with(&e, PROV_CREDS_SKIP_PROFILE);
+    routes[2].body = creds_doc_expiring(soon, sizeof(soon), "STS.first", 120);
+    responder_start(&r, routes, 3);
+    ref.opt.metadata_url = url_of(&r);
+    cr_assert_eq(prov_creds_resolve(&ref.opt, &ref.current, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(prov_creds_expires_within(ref.current, (int64_t)time(NULL), 300), 1);
+    routes[2].body = creds_doc_expiring(later, sizeof(later), "STS.rotated", 6 * 3600);
+
+    for (int p = 0; p < PROV_API_PRODUCT_COUNT; p++)
+        ao.product[p].base_url = "http://127.0.0.1:9";
+    ao.hooks.transport = record_transport;
+    ao.hooks.ctx = &seen;
+    ao.refresh = (struct prov_api_refresh){prov_creds_refresh, &ref, 0};
+    client = prov_api_new(&ao, ref.current, err, sizeof(err));
+    cr_assert_not_null(client, "%s", err);
+    cr_assert_eq(prov_api_call(client, &call, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    cr_assert_eq(prov_api_call(client, &call, &res, err, sizeof(err)), 0, "%s", err);
+    prov_api_result_cleanup(&res);
+    prov_api_free(client);
+    responder_stop(&r);
+
+    cr_assert_eq(ref.refreshes, 1, "refreshed once, then the rotated credentials were kept");
+    cr_assert_eq(r.nseen, 6, "the token, the role and the credentials, twice");
+    cr_assert_str_eq(r.seen[3], "PUT /latest/api/token -");
+    cr_assert_str_eq(r.seen[5], "GET " ROLE_PATH "the-role token");
+    cr_assert_str_eq(ref.current->access_key_id, "STS.rotated");
+    cr_assert_eq(seen.calls, 2);
+    cr_assert(strstr(seen.headers, "Credential=STS.rotated,") != NULL, "%s", seen.headers);
+    cr_assert(strstr(seen.headers, "x-acs-security-token: sts-token-STS.rotated") != NULL, "%s",
+              seen.headers);
+    prov_creds_refresher_cleanup(&ref);
+    cr_assert_null(ref.current);
 }
 
 Test(creds, cleanup_wipes_every_byte)
