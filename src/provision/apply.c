@@ -289,16 +289,66 @@ static int find_endpoint(struct prov_run *run, struct path_ids *ids, char *statu
     return 0;
 }
 
+static int accept_connection(struct prov_run *run, const struct path_ids *ids)
+{
+    struct kvs k = {0};
+    char detail[160];
+    int rc;
+
+    prov_kvs_region(&k, run);
+    prov_kvs_add(&k, "ServiceId", ids->service);
+    prov_kvs_add(&k, "EndpointId", ids->endpoint);
+    snprintf(detail, sizeof(detail), "accept the connection of %s", ids->endpoint);
+    const struct prov_api_call call =
+        prov_rpc(PROV_API_PRIVATELINK, "EnableVpcEndpointConnection", &k);
+    rc = prov_run_write(run, &call, "es connection", detail, NULL, NULL);
+    if (rc == PROV_RUN_NOT_FOUND) {
+        return 0; /* EndpointConnectionNotFound: the service side has not seen it yet */
+    }
+    return rc == PROV_RUN_OK ? 0 : prov_run_fail(run, "es connection", "%s", run->err);
+}
+
+/* Accepts the connection when the service side lists it as Pending (or Disconnected). A new
+ * connection may be missing there, or Connecting, for a while before it is Pending: that is
+ * "not yet", and the next poll looks again. 0 or -1. */
+static int accept_if_pending(struct prov_run *run, const struct path_ids *ids)
+{
+    struct prov_pl_connection conns[PROV_INSPECT_MAX_CONNECTIONS];
+    size_t n = 0, i;
+    int rc = prov_pl_list_connections(run->c, run->cfg->region, ids->service, conns,
+                                      PROV_INSPECT_MAX_CONNECTIONS, &n, run->err, sizeof(run->err));
+
+    if (rc != 0) {
+        return rc == 1 ? 0 : -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (strcmp(conns[i].endpoint_id, ids->endpoint) == 0 &&
+            (strcmp(conns[i].status, "Pending") == 0 ||
+             strcmp(conns[i].status, "Disconnected") == 0)) {
+            return accept_connection(run, ids);
+        }
+    }
+    return 0;
+}
+
+/* Connected yet? Without auto-accept every poll that finds the connection Pending accepts it
+ * (an accept the service ignored, or one sent before the connection was Pending, is repeated). */
 static int connected_probe(struct prov_run *run, void *ctx, char *status, size_t size)
 {
-    int rc = find_endpoint(run, ctx, status, size);
+    struct path_ids *ids = ctx;
+    int rc = find_endpoint(run, ids, status, size);
 
     if (rc == 0) {
-        snprintf(run->err, sizeof(run->err), "the ES endpoint to %s disappeared",
-                 ((struct path_ids *)ctx)->service);
+        snprintf(run->err, sizeof(run->err), "the ES endpoint to %s disappeared", ids->service);
         return -1;
     }
-    return rc < 0 ? -1 : strcmp(status, "Connected") == 0;
+    if (rc < 0) {
+        return -1;
+    }
+    if (strcmp(status, "Connected") == 0) {
+        return 1;
+    }
+    return !run->cfg->auto_accept && accept_if_pending(run, ids) != 0 ? -1 : 0;
 }
 
 static const char *endpoint_zone(const struct prov_run *run, const struct path_ids *ids)
@@ -362,23 +412,6 @@ static int create_endpoint(struct prov_run *run, struct path_ids *ids)
     return 0;
 }
 
-static int accept_connection(struct prov_run *run, const struct path_ids *ids)
-{
-    struct kvs k = {0};
-    char detail[160];
-
-    prov_kvs_region(&k, run);
-    prov_kvs_add(&k, "ServiceId", ids->service);
-    prov_kvs_add(&k, "EndpointId", ids->endpoint);
-    snprintf(detail, sizeof(detail), "accept the connection of %s", ids->endpoint);
-    const struct prov_api_call call =
-        prov_rpc(PROV_API_PRIVATELINK, "EnableVpcEndpointConnection", &k);
-    if (prov_run_write(run, &call, "es connection", detail, NULL, NULL) != PROV_RUN_OK) {
-        return prov_run_fail(run, "es connection", "%s", run->err);
-    }
-    return 0;
-}
-
 static int apply_connection(struct prov_run *run, struct path_ids *ids)
 {
     char status[64] = "";
@@ -395,16 +428,13 @@ static int apply_connection(struct prov_run *run, struct path_ids *ids)
         if (rc != 0) {
             return rc;
         }
-        snprintf(status, sizeof(status), "Pending");
-    }
-    if (!run->cfg->auto_accept &&
-        (strcmp(status, "Pending") == 0 || strcmp(status, "Disconnected") == 0)) {
-        if (accept_connection(run, ids) != 0) {
-            return -1;
-        }
     }
     if (rc == 1 && strcmp(status, "Connected") == 0) {
         return 0;
+    }
+    /* A dry run does not run the wait, which is where the accept is sent: show it here. */
+    if (run->dry_run && !run->cfg->auto_accept && accept_connection(run, ids) != 0) {
+        return -1;
     }
     return prov_run_wait(run, "es connection", "the private connection to be Connected",
                          run->cfg->wait_timeout_s, connected_probe, ids);

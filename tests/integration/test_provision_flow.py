@@ -344,15 +344,40 @@ def test_transient_faults_are_retried_with_the_same_token(tmp_path, emu):
 
 def test_a_connection_left_pending_fails_the_wait_then_apply_completes(tmp_path, emu):
     cfg = write_config(tmp_path, emu, "clb-ecs", wait_timeout=4)
-    emu.fault("pending", count=1)  # the first accept is ignored: the connection stays Pending
+    emu.fault("pending", count=1000)  # every accept is ignored: the connection stays Pending
     p = run(["-c", cfg, "apply", "--yes", "--json"])
     assert p.returncode == 1
     doc = json.loads(p.stdout)
     assert doc["ok"] is False and doc["failed_hop"] == "es connection"
     assert "timed out" in doc["error"] and "Pending" in doc["error"]
+    assert len(emu.requests("EnableVpcEndpointConnection")) >= 2, "each poll accepts again"
+    emu.clear_faults()
     p = run(["-c", cfg, "apply", "--yes"])
     assert p.returncode == 0, p.stdout + p.stderr
     assert len(emu.resources()["endpoints"]) == 1, "no second endpoint"
+
+
+def test_an_ignored_accept_is_sent_again_while_waiting(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "clb-ecs")
+    emu.fault("pending", count=1)  # the first accept is ignored
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert [r["fault"] for r in emu.requests("EnableVpcEndpointConnection")] == ["pending", None]
+
+
+def test_a_connection_that_reaches_the_service_late_is_accepted_once_pending(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    # Connecting and not listed by the service for 2.5 s, then Pending
+    emu.fault("slowconn", count=1, delay_ms=2500)
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Connecting" in p.stderr, "the wait saw the connection before it was Pending"
+    enables = emu.requests("EnableVpcEndpointConnection")
+    assert [r["status"] for r in enables] == [200], "accepted once, when it was Pending"
+    assert len(emu.requests("ListVpcEndpointConnections")) >= 2, "not listed, then Pending"
+    p = run(["-c", cfg, "status", "--json"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout)["healthy"] is True
 
 
 def test_a_failed_nlb_job_stops_apply_at_its_hop(tmp_path, emu):

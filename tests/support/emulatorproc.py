@@ -65,6 +65,10 @@ class Emulator:
     def fault(self, kind, count=1, action=None, **extra):
         self.admin("/_emulator/fault", dict(kind=kind, count=count, action=action, **extra))
 
+    def clear_faults(self):
+        """Disarms every fault not consumed yet."""
+        self.admin("/_emulator/faults/clear", {})
+
     def seed(self, **spec):
         spec.setdefault("es_instance", self.es_instance)
         return self.admin("/_emulator/seed", spec)

@@ -1,6 +1,7 @@
 """admin — the unsigned /_emulator/* endpoints the tests drive the emulator with.
 
   POST /_emulator/fault      {"kind", "count", "action"?, "delay_ms"?, "status"?}
+  POST /_emulator/faults/clear   disarm every fault not yet consumed
   POST /_emulator/clock      {"offset_s": N}
   POST /_emulator/reset      forget requests, faults, resources, documents and health overrides
   POST /_emulator/seed       build (part of) a private path in its final state (see seed())
@@ -127,6 +128,10 @@ def handle(state, method, path, body):
         doc.setdefault("count", 1)
         with state.lock:
             state.faults.append(doc)
+        return 200, {"ok": True}
+    if method == "POST" and path == "/_emulator/faults/clear":
+        with state.lock:
+            state.faults = []
         return 200, {"ok": True}
     if method == "POST" and path == "/_emulator/clock":
         state.clock_offset_s = int(doc.get("offset_s", 0))

@@ -67,7 +67,8 @@ ERROR_FAULTS = {
 }
 # Faults only the action that knows them consumes (not the generic dispatcher).
 # Faults only the named action's handler consumes ("*": any handler that asks for the kind).
-ACTION_FAULTS = {"pending": "EnableVpcEndpointConnection", "jobfail": "*", "hide": "*"}
+ACTION_FAULTS = {"pending": "EnableVpcEndpointConnection", "jobfail": "*", "hide": "*",
+                 "slowconn": "CreateVpcEndpoint"}
 
 
 def pct(s):

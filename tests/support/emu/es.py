@@ -34,6 +34,10 @@ Choices where the contract is silent:
     cluster (esrest.py) only uses it once the instance is `active` again (the restart applies
     it). Values are stored as sent (a JSON list is accepted and read as the list of entries).
   - A second DeleteVpcEndpoint of an endpoint that is Deleting answers Result true.
+  - The `slowconn` fault (CreateVpcEndpoint, optional delay_ms, default 1000) makes the next new
+    endpoint of a service without auto-accept reach the service side late: it is `Connecting`
+    and absent from ListVpcEndpointConnections (EnableVpcEndpointConnection answers 404
+    EndpointConnectionNotFound) for delay_ms, then `Pending` as usual.
 """
 
 import json
@@ -113,8 +117,13 @@ def create_endpoint(state, inst, query, body):
         svc = check_service(state, svc_id, zone)
         region = svc["RegionId"] if svc else query.get("RegionId", "cn-hangzhou")
         ep = new_endpoint(state, inst["instanceId"], svc_id, zone, region)
+        slow = state.take_fault("CreateVpcEndpoint", kind="slowconn")
         if svc is not None and svc["AutoAcceptEnabled"]:
             privatelink.connect(state, ep)
+        elif slow is not None:
+            state.stage(ep, {"connectionStatus": "Connecting", "_unseen": True},
+                        {"connectionStatus": "Pending", "_unseen": False},
+                        after_s=slow.get("delay_ms", 1000) / 1000.0)
         return {"Result": {k: ep[k] for k in ("endpointId", "endpointName", "endpointDomain",
                                               "serviceId")}}
     params = dict(query)

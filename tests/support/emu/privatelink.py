@@ -32,6 +32,7 @@ Choices where the contract is silent:
   - The `pending` fault is consumed by any Enable call that finds its connection; the armed call
     changes nothing (Pending stays Pending, Disconnected stays Disconnected).
   - A second DeleteVpcEndpointService while the service is Deleting answers 200.
+  - A connection es.py's `slowconn` fault keeps `_unseen` is not listed and not found here.
   - An endpoint service's connections keep their status while it is Deleting; they turn
     ServiceDeleted when it is gone (an endpoint already Deleting just goes).
 """
@@ -58,7 +59,7 @@ def service_view(svc):
 
 def connection_of(state, sid, ep_id):
     ep = state.endpoints.get(ep_id)
-    if ep is None or ep["serviceId"] != sid:
+    if ep is None or ep["serviceId"] != sid or ep.get("_unseen"):
         raise ApiError(404, "EndpointConnectionNotFound",
                        "The endpoint connection %s of service %s is not found." % (ep_id, sid))
     return ep
@@ -134,7 +135,7 @@ def list_connections(state, params, ctx):
     sid = need(params, "ServiceId")
     service_of(state, sid)
     conns = [connection_view(ep) for ep in state.endpoints.values()
-             if ep["serviceId"] == sid
+             if ep["serviceId"] == sid and not ep.get("_unseen")
              and params.get("EndpointId") in (None, ep["endpointId"])
              and params.get("ConnectionStatus") in (None, ep["connectionStatus"])]
     return {"Connections": conns, "MaxResults": 50, "NextToken": ""}

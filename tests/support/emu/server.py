@@ -10,7 +10,8 @@ error kinds answer at once (core.ERROR_FAULTS: throttle, throttle503, busy, 5xx,
 slow sleeps delay_ms then answers normally; late performs the action, records it, sleeps
 delay_ms (default 3000), then answers (a client killed meanwhile leaves the work done);
 oversize/malformed/reset send a broken answer; pending is consumed by EnableVpcEndpointConnection
-itself (privatelink.py), jobfail and hide by the NLB actions (nlb.py).
+itself (privatelink.py), jobfail and hide by the NLB actions (nlb.py), slowconn by
+CreateVpcEndpoint (es.py).
 """
 
 import email.utils
