@@ -518,11 +518,15 @@ cleanup:
     return rc;
 }
 
-/* The ES and remote passwords verify needs. 0, or an exit code. */
+/* The ES and remote passwords verify needs: only nlb-ip's reindex check uses them, clb-ecs
+ * checks hops through the OpenAPI alone. 0, or an exit code. */
 static int read_secrets(struct cli *cli, const struct prov_config *cfg, char **es, char **remote)
 {
     char err[PROV_API_ERROR_BYTES];
 
+    if (cfg->topology != PROV_TOPOLOGY_NLB_IP) {
+        return EXIT_OK;
+    }
     if (prov_secret_read(cfg->es_password_env, cfg->es_password_file, es, err, sizeof(err)) != 0 ||
         prov_secret_read(cfg->verify_remote_password_env, cfg->verify_remote_password_file, remote,
                          err, sizeof(err)) != 0) {
