@@ -343,8 +343,9 @@ static void set_endpoint(struct prov_api_options *o, enum prov_api_product p, co
     o->product[p].base_url = url[0] != '\0' ? url : NULL;
 }
 
-/* Credentials and a client for cfg. ref (zeroed by the caller) owns the credentials. Release
- * with prov_creds_refresher_cleanup after the client. */
+/* Credentials and a client for cfg. ref (zeroed by the caller) owns the credentials and is the
+ * client's refresh source: STS credentials are re-resolved before they expire, since one wait
+ * of apply can outlast them. Release with prov_creds_refresher_cleanup after the client. */
 static int open_client(struct cli *cli, const struct prov_config *cfg,
                        struct prov_creds_refresher *ref, struct prov_apiclient **client)
 {
@@ -362,6 +363,8 @@ static int open_client(struct cli *cli, const struct prov_config *cfg,
     set_endpoint(&ao, PROV_API_NLB, cfg->endpoint_nlb);
     set_endpoint(&ao, PROV_API_PRIVATELINK, cfg->endpoint_privatelink);
     set_endpoint(&ao, PROV_API_ELASTICSEARCH, cfg->endpoint_elasticsearch);
+    ao.refresh.fn = prov_creds_refresh;
+    ao.refresh.ctx = ref;
     *client = prov_api_new(&ao, ref->current, err, sizeof(err));
     if (*client == NULL) {
         cli_error(cli, "%s", err);
