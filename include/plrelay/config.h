@@ -63,6 +63,13 @@ enum plr_send_tlvs {
     PLR_SEND_TLVS_NONE = 1, /* v2: addresses only */
 };
 
+/* How a relaying direction moves bulk data (relay.c). */
+enum plr_splice_mode {
+    PLR_SPLICE_AUTO = 0, /* copy small messages; splice(2) through a pipe once a read fills the
+                            buffer, i.e. the direction carries bulk data */
+    PLR_SPLICE_OFF = 1,  /* always recv(2) + send(2) through user space */
+};
+
 struct plr_acl_cidrs;
 struct plr_acl_dest;
 struct plr_auth;
@@ -91,6 +98,7 @@ struct plr_route_config {
     uint64_t idle_timeout_ms;    /* default 600000 (10 min); 0 = never */
     uint32_t max_connections;    /* default 1000; 0 = only the global limit */
     size_t buffer_bytes;         /* per-direction ceiling, default 65536, 4k..64m */
+    enum plr_splice_mode splice; /* default auto */
     /* Ingress trust (lists owned; NULL = not configured). */
     enum plr_route_pp proxy_protocol;      /* default off */
     struct plr_acl_cidrs *trusted_proxies; /* peers allowed to send a header; NULL = any */

@@ -21,6 +21,7 @@
 
 #include "plrelay/config.h"
 #include "plrelay/limits.h"
+#include "plrelay/pipepool.h"
 
 struct event;
 struct event_base;
@@ -61,6 +62,7 @@ struct plr_worker_stats {
     uint64_t denied;        /* refused by an ACL (403) */
     uint64_t proxy_errors;  /* bad, missing or truncated PROXY headers (400) */
     uint64_t probes;        /* load-balancer health checks (no access-log line) */
+    uint64_t spliced_bytes; /* relayed socket → pipe → socket by splice(2), never copied to us */
 };
 
 /* Commands another thread may post to a worker (bit flags). */
@@ -87,8 +89,9 @@ struct plr_worker {
     struct plr_lookup *lookups; /* lookups in flight on dns */
     uint64_t next_session_id;
     struct plr_worker_stats stats;
-    uint8_t *scratch;     /* relay reads land here before they are sent on; owned */
-    size_t scratch_bytes; /* PLR_WORKER_SCRATCH_BYTES */
+    uint8_t *scratch;          /* relay reads land here before they are sent on; owned */
+    size_t scratch_bytes;      /* PLR_WORKER_SCRATCH_BYTES */
+    struct plr_pipepool pipes; /* pipes for splice(2) directions (relay.c) */
 };
 
 /* Size of a worker's relay read buffer: the most one recv(2) of a session takes. */

@@ -530,6 +530,7 @@ static const char *const balances[] = {"roundrobin", "leastconn", "failover", "s
 static const char *const pp_modes[] = {"off", "v1", "v2", "any", NULL};
 static const char *const send_modes[] = {"off", "v1", "v2", NULL};
 static const char *const tlv_modes[] = {"pass", "none", NULL};
+static const char *const splice_modes[] = {"auto", "off", NULL};
 
 /* Defaults go through the same parsers as the file's values. */
 const struct plr_config_key plr_config_global_keys[] = {
@@ -558,6 +559,7 @@ const struct plr_config_key plr_config_route_keys[] = {
     {KEY("idle_timeout", DURATION, "10m"), RF(idle_timeout_ms)},
     {KEY("max_connections", UINT, "1000"), RF(max_connections), .lo = 0, .hi = 1000000},
     {KEY("buffer_size", SIZE, "64k"), RF(buffer_bytes), .lo = 4096, .hi = 64u * 1024 * 1024},
+    {KEY("splice", WORD, "auto"), RF(splice), .words = splice_modes},
     {KEY("proxy_protocol", WORD, "off"), RF(proxy_protocol), .words = pp_modes},
     {KEY("trusted_proxies", CUSTOM, NULL), .flags = PLR_KEY_EMPTY_OK | PLR_KEY_LIST,
      .parse = plr_config_key_trusted_proxies},
@@ -590,7 +592,8 @@ const struct plr_config_key plr_config_route_keys[] = {
 /* Enum fields are stored as 4-byte integers. */
 _Static_assert(sizeof(enum plr_log_level) == 4 && sizeof(enum plr_route_mode) == 4 &&
                    sizeof(enum plr_balance) == 4 && sizeof(enum plr_route_pp) == 4 &&
-                   sizeof(enum plr_send_proxy) == 4 && sizeof(enum plr_send_tlvs) == 4,
+                   sizeof(enum plr_send_proxy) == 4 && sizeof(enum plr_send_tlvs) == 4 &&
+                   sizeof(enum plr_splice_mode) == 4,
                "enum fields must be 4 bytes");
 
 static void store_uint(char *field, size_t width, uint64_t v)

@@ -8,12 +8,20 @@
  * from the other side stops; that output's write callback (low watermark: half) resumes it.
  * EOF is passed on as shutdown(SHUT_WR) only once the bytes before it were written, so nothing
  * is cut short. Forward-proxy sessions may still read through the bufferevents (pump()).
+ *
+ * Bulk goes by splice(2) (route `splice = auto`): once a recv fills the whole buffer, the
+ * direction borrows a pipe from the worker's pool and from then on moves socket → pipe →
+ * socket, so the payload pages change hands in the kernel and are never copied to us and back.
+ * Small messages (LDAP binds, request/response) never borrow one: for them a pipe would only
+ * add system calls. The pipe holds at most what one splice took; while it is not empty the
+ * other side is not read, which is the same backpressure as the bufferevent's high watermark.
  */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -45,7 +53,7 @@ static int relay_done(const struct plr_session *s)
  * which a draining worker that stops its loop never runs. */
 static void shut_when_flushed(struct plr_side *dst)
 {
-    if (dst->shut || evbuffer_get_length(bufferevent_get_output(dst->bev)) > 0)
+    if (dst->shut || dst->piped > 0 || evbuffer_get_length(bufferevent_get_output(dst->bev)) > 0)
         return;
     shutdown(bufferevent_getfd(dst->bev), SHUT_WR);
     dst->shut = 1;
@@ -78,6 +86,13 @@ static void count_read(struct plr_session *s, struct plr_side *src, size_t n)
     s->last_activity_ms = plr_now_ms();
 }
 
+static void pause_reading(struct plr_session *s, struct plr_side *src)
+{
+    read_off(src);
+    src->paused = 1;
+    s->w->stats.reads_paused++;
+}
+
 /* Backpressure: more than buffer_size queued for dst, so stop reading src until dst drained
  * to half; dst's write callback (plr_sess_relay_write) resumes. */
 static void check_backpressure(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
@@ -85,10 +100,8 @@ static void check_backpressure(struct plr_session *s, struct plr_side *src, stru
     size_t high = s->route->cfg->buffer_bytes;
 
     if (evbuffer_get_length(bufferevent_get_output(dst->bev)) > high && !src->paused) {
-        read_off(src);
+        pause_reading(s, src);
         bufferevent_setwatermark(dst->bev, EV_WRITE, high / 2, 0);
-        src->paused = 1;
-        s->w->stats.reads_paused++;
     }
 }
 
@@ -124,7 +137,7 @@ void plr_sess_relay_write(struct plr_session *s, struct bufferevent *bev)
     struct plr_side *dst = this_side(s, bev);
     struct plr_side *src = other_side(s, bev);
 
-    if (src->paused) {
+    if (src->paused && dst->piped == 0) { /* a pause for the pipe ends in pipe_writable */
         src->paused = 0;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         s->w->stats.reads_resumed++;
@@ -207,6 +220,110 @@ static int forward(struct plr_session *s, struct plr_side *src, struct plr_side 
     return 0;
 }
 
+/* ---- bulk by splice(2) ----------------------------------------------------------------------- */
+
+/* Write what dst's pipe holds to dst. 1: all written; 0: dst is full, its write event waits;
+ * -1: the session was finalized. */
+static int pipe_flush(struct plr_session *s, struct plr_side *dst)
+{
+    evutil_socket_t fd = bufferevent_getfd(dst->bev);
+
+    while (dst->piped > 0) {
+        ssize_t m =
+            splice(dst->pipe[0], NULL, fd, NULL, dst->piped, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (m > 0) {
+            dst->piped -= (size_t)m;
+            continue;
+        }
+        if (m == -1 && errno == EINTR)
+            continue;
+        if (m == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(&dst->wev, NULL);
+            return 0;
+        }
+        if (m == 0) { /* bytes we counted are not in the pipe: our accounting is broken */
+            plr_log(PLR_LOG_ERROR, "session %llu: splice pipe lost %zu byte(s)",
+                    (unsigned long long)s->id, dst->piped);
+            plr_sess_finalize(s, 500, "internal");
+            return -1;
+        }
+        plr_sess_relay_event(s, dst->bev, BEV_EVENT_WRITING | BEV_EVENT_ERROR);
+        return -1;
+    }
+    return 1;
+}
+
+/* dst's socket can take more: empty the pipe, then read src again. */
+static void pipe_writable(struct plr_session *s, struct plr_side *dst, struct plr_side *src)
+{
+    if (pipe_flush(s, dst) != 1)
+        return;
+    s->last_activity_ms = plr_now_ms();
+    if (src->paused) {
+        src->paused = 0;
+        s->w->stats.reads_resumed++;
+        if (!src->eof)
+            read_on(src);
+    }
+    if (src->eof) { /* not reached today: src is not read while the pipe holds bytes */
+        shut_when_flushed(dst);
+        if (relay_done(s))
+            plr_sess_finalize(s, 200, s->first_eof);
+    }
+}
+
+static void on_client_pipe_writable(evutil_socket_t fd, short what, void *arg)
+{
+    struct plr_session *s = arg;
+
+    pipe_writable(s, &s->client, &s->upstream);
+}
+
+static void on_upstream_pipe_writable(evutil_socket_t fd, short what, void *arg)
+{
+    struct plr_session *s = arg;
+
+    pipe_writable(s, &s->upstream, &s->client);
+}
+
+/* A read filled the buffer: the direction towards dst carries bulk, so borrow a pipe. Without
+ * one (the pool's cap, no file descriptor left) the direction simply goes on copying. */
+static void splice_begin(struct plr_session *s, struct plr_side *dst)
+{
+    if (dst->has_pipe || s->route->cfg->splice == PLR_SPLICE_OFF)
+        return;
+    if (plr_pipepool_get(&s->w->pipes, dst->pipe) == -1) {
+        plr_log(PLR_LOG_DEBUG, "session %llu: no pipe for splice (%s): copying",
+                (unsigned long long)s->id, strerror(errno));
+        return;
+    }
+    dst->has_pipe = 1;
+    event_assign(&dst->wev, s->w->base, bufferevent_getfd(dst->bev), EV_WRITE,
+                 dst == &s->client ? on_client_pipe_writable : on_upstream_pipe_writable, s);
+    dst->wev_set = 1;
+}
+
+/* n bytes were spliced from src into dst's pipe: pass them on. 0, or -1: finalized. */
+static int forward_piped(struct plr_session *s, struct plr_side *src, struct plr_side *dst,
+                         size_t n)
+{
+    int r;
+
+    count_read(s, src, n);
+    s->w->stats.spliced_bytes += n;
+    dst->piped += n;
+    r = pipe_flush(s, dst);
+    if (r == 0)
+        pause_reading(s, src); /* until pipe_writable emptied the pipe */
+    return r == -1 ? -1 : 0;
+}
+
+/* The pipe serves only when nothing waits in the bufferevent: bytes keep their order. */
+static int use_pipe(const struct plr_side *dst)
+{
+    return dst->has_pipe && evbuffer_get_length(bufferevent_get_output(dst->bev)) == 0;
+}
+
 static void read_side(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
 {
     struct plr_worker *w = s->w;
@@ -216,10 +333,22 @@ static void read_side(struct plr_session *s, struct plr_side *src, struct plr_si
     if (want > w->scratch_bytes)
         want = w->scratch_bytes;
     for (int round = 0; round < READS_PER_WAKEUP && !src->paused && !src->eof; round++) {
-        ssize_t n = recv(fd, w->scratch, want, 0);
+        ssize_t n;
+        int piped = use_pipe(dst);
+        if (piped)
+            n = splice(fd, NULL, dst->pipe[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        else
+            n = recv(fd, w->scratch, want, 0);
         if (n > 0) {
-            if (forward(s, src, dst, w->scratch, (size_t)n) == -1)
-                return;
+            if (piped) {
+                if (forward_piped(s, src, dst, (size_t)n) == -1)
+                    return;
+            } else {
+                if (forward(s, src, dst, w->scratch, (size_t)n) == -1)
+                    return;
+                if ((size_t)n == want)
+                    splice_begin(s, dst);
+            }
             if ((size_t)n < want)
                 return; /* the socket is drained for now */
             continue;
@@ -262,7 +391,8 @@ void plr_sess_relay_idle(struct plr_session *s)
 {
     uint64_t idle = s->route->cfg->idle_timeout_ms;
     size_t pending = evbuffer_get_length(bufferevent_get_output(s->client.bev)) +
-                     evbuffer_get_length(bufferevent_get_output(s->upstream.bev));
+                     evbuffer_get_length(bufferevent_get_output(s->upstream.bev)) +
+                     s->client.piped + s->upstream.piped;
 
     if (pending != s->idle_pending) {
         s->idle_pending = pending;

@@ -85,6 +85,18 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Pipes a worker may lend for splice(2): together at most an eighth of the fd limit. */
+static size_t pipes_per_worker(const struct plr_runtime *rt)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+        return 0;
+    if (rl.rlim_cur == RLIM_INFINITY)
+        return PLR_PIPEPOOL_IN_USE_MAX;
+    return (size_t)(rl.rlim_cur / 8 / 2 / rt->worker_count);
+}
+
 static int worker_init(struct plr_runtime *rt, struct plr_worker *w, unsigned id, char *err,
                        size_t err_len)
 {
@@ -106,6 +118,7 @@ static int worker_init(struct plr_runtime *rt, struct plr_worker *w, unsigned id
     w->listeners = calloc(total, sizeof(w->listeners[0]));
     w->scratch = malloc(PLR_WORKER_SCRATCH_BYTES);
     w->scratch_bytes = PLR_WORKER_SCRATCH_BYTES;
+    plr_pipepool_init(&w->pipes, pipes_per_worker(rt));
     if (w->cmd_event == NULL || w->listeners == NULL || w->scratch == NULL) {
         snprintf(err, err_len, "out of memory");
         return -1;
@@ -155,6 +168,7 @@ static void worker_cleanup(struct plr_worker *w)
         evdns_base_free(w->dns, 0); /* runs no callback: then free what was in flight */
     plr_lookup_free_all(&w->lookups);
     free(w->scratch);
+    plr_pipepool_cleanup(&w->pipes);
     free(w->listeners);
     if (w->cmd_event != NULL)
         event_free(w->cmd_event);
@@ -398,6 +412,7 @@ static void teardown(struct plr_runtime *rt)
 static void log_totals(const struct plr_runtime *rt)
 {
     struct plr_worker_stats sum = {0};
+    size_t pipes = 0, pipe_failures = 0;
 
     for (unsigned i = 0; i < rt->worker_count; i++) {
         const struct plr_worker_stats *st = &rt->workers[i].stats;
@@ -410,16 +425,21 @@ static void log_totals(const struct plr_runtime *rt)
         sum.denied += st->denied;
         sum.proxy_errors += st->proxy_errors;
         sum.probes += st->probes;
+        sum.spliced_bytes += st->spliced_bytes;
+        pipes += rt->workers[i].pipes.created;
+        pipe_failures += rt->workers[i].pipes.failures;
     }
     plr_log(PLR_LOG_INFO,
             "stopped: %llu connection(s) accepted, %llu refused by limits, %llu by accept_rate, "
             "%llu denied, %llu bad PROXY header(s), %llu probe(s), accept paused %llu "
-            "time(s), reads paused %llu / resumed %llu",
+            "time(s), reads paused %llu / resumed %llu, %llu byte(s) spliced through %zu "
+            "pipe(s) (%zu pipe(s) refused)",
             (unsigned long long)sum.accepted, (unsigned long long)sum.refused_limit,
             (unsigned long long)sum.refused_rate, (unsigned long long)sum.denied,
             (unsigned long long)sum.proxy_errors, (unsigned long long)sum.probes,
             (unsigned long long)sum.accept_paused, (unsigned long long)sum.reads_paused,
-            (unsigned long long)sum.reads_resumed);
+            (unsigned long long)sum.reads_resumed, (unsigned long long)sum.spliced_bytes, pipes,
+            pipe_failures);
 }
 
 int plr_runtime_run(struct plr_config *cfg)

@@ -135,6 +135,10 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
     for (int i = 0; i < 2; i++) {
         if (sides[i]->rev_set)
             event_del(&sides[i]->rev);
+        if (sides[i]->wev_set)
+            event_del(&sides[i]->wev);
+        if (sides[i]->has_pipe) /* reused only when empty: no byte reaches another session */
+            plr_pipepool_put(&w->pipes, sides[i]->pipe, sides[i]->piped == 0);
     }
     if (s->client.bev != NULL)
         bufferevent_free(s->client.bev);

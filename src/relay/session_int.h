@@ -37,6 +37,14 @@ struct plr_side {
     unsigned shut : 1;       /* we sent it FIN (shutdown SHUT_WR) */
     unsigned paused : 1;     /* reading stopped because the other side's output is full */
     unsigned rev_set : 1;    /* rev is assigned: relay.c reads this socket itself */
+    unsigned has_pipe : 1;   /* splice: pipe is lent by the worker's pool (relay.c) */
+    unsigned wev_set : 1;    /* wev is assigned */
+    /* Bulk towards this side by splice(2) (relay.c): the other side's bytes go socket → pipe →
+     * this socket. At most one pipe's worth waits in the kernel; while any does, the other
+     * side is not read, so the bytes keep their order with what the bufferevent queued. */
+    int pipe[2];      /* [0] read end, [1] write end; valid when has_pipe */
+    size_t piped;     /* bytes in the pipe not yet written to this socket */
+    struct event wev; /* waits until this socket takes what the pipe holds; valid when wev_set */
 };
 
 struct plr_session {

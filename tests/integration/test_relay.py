@@ -3,7 +3,8 @@ line of a normal connection, IPv6 on both sides, 64 MiB each way at once with eq
 500 concurrent echo connections, half-close in both directions, 8 MiB each way around a
 half-close (intact, fds released), an upstream that speaks first, an upstream reset mid-stream (client closed promptly, 502 upstream_reset, fds back to baseline),
 a slow reader with bounded RSS and nothing lost, and idle_timeout (idle connections closed,
-busy ones kept, including one-way traffic).
+busy ones kept, including one-way traffic). The bulk cases run twice: `splice = auto` (bulk
+moves socket → pipe → socket, checked in the stop summary) and `splice = off` (copied).
 """
 
 import hashlib
@@ -12,6 +13,8 @@ import selectors
 import socket
 import threading
 import time
+
+import re
 
 import pytest
 
@@ -30,6 +33,26 @@ def start_route(tmp_path, start_plrelay, upstream, glob=None, **route_opts):
     p = start_plrelay(make_config(tmp_path, {"r1": route("127.0.0.1:%d" % port, upstream.addr,
                                                          **route_opts)}, **(glob or {})))
     return p, port
+
+
+SPLICE_MODES = pytest.mark.parametrize("splice", ["auto", "off"])
+
+
+def spliced_bytes(p):
+    """Stop plrelay; the bytes its stop summary says went through splice pipes."""
+    assert p.stop() == 0
+    m = re.search(r"(\d+) byte\(s\) spliced through (\d+) pipe\(s\)", p.stderr())
+    assert m, "no splice figures in the stop summary:\n" + p.stderr()[-2000:]
+    return int(m.group(1))
+
+
+def check_splice(p, splice, at_least):
+    """auto: at least `at_least` bytes went by splice; off: none did."""
+    n = spliced_bytes(p)
+    if splice == "auto":
+        assert n >= at_least, "only %d byte(s) spliced, expected >= %d" % (n, at_least)
+    else:
+        assert n == 0, "%d byte(s) spliced with splice = off" % n
 
 
 def warm_up(p, port):
@@ -68,11 +91,13 @@ def test_ipv6_listen_and_upstream_are_relayed(tmp_path, start_plrelay, servers):
     assert (rec["client"], rec["upstream_addr"], rec["status"]) == (client, up.addr, 200), rec
 
 
-def test_64_mib_each_way_at_once_arrives_with_equal_sha256(tmp_path, start_plrelay, servers):
+@SPLICE_MODES
+def test_64_mib_each_way_at_once_arrives_with_equal_sha256(tmp_path, start_plrelay, servers,
+                                                           splice):
     down = os.urandom(64 * MIB)
     upload = os.urandom(64 * MIB)
     up = servers(stream_handler(down))
-    p, port = start_route(tmp_path, start_plrelay, up)
+    p, port = start_route(tmp_path, start_plrelay, up, splice=splice)
     s = connect(port, timeout=120)
     send_err = []
 
@@ -103,6 +128,7 @@ def test_64_mib_each_way_at_once_arrives_with_equal_sha256(tmp_path, start_plrel
     rec = p.wait_access(count=1, timeout=30)[0]
     assert rec["bytes_in"] == len(upload) and rec["bytes_out"] == len(down)
     assert rec["status"] == 200
+    check_splice(p, splice, 64 * MIB)  # most of both streams, never all: the first read copies
 
 
 def test_500_concurrent_connections_each_get_their_own_payload_back(tmp_path, start_plrelay,
@@ -182,17 +208,19 @@ def test_upstream_half_close_is_passed_on_and_the_client_keeps_sending(tmp_path,
     assert rec["bytes_in"] == len(request) + len(more) and rec["bytes_out"] == len(reply)
 
 
+@SPLICE_MODES
 def test_bulk_around_a_half_close_is_intact_and_releases_its_fds(tmp_path, start_plrelay,
-                                                                 servers):
+                                                                 servers, splice):
     """Full-buffer reads both ways: the bytes arrive intact and in order, the half-close passes
     only after them, and every descriptor goes back (fd baseline) at the end."""
     request, reply = os.urandom(8 * MIB), os.urandom(8 * MIB)
     up, up_echo = servers(reply_after_eof(reply)), servers(echo_handler)
     port, warm_port = free_port(), free_port()
     p = start_plrelay(make_config(tmp_path, {
-        "r1": route("127.0.0.1:%d" % port, up.addr),
+        "r1": route("127.0.0.1:%d" % port, up.addr, splice=splice),
         "warm": route("127.0.0.1:%d" % warm_port, up_echo.addr)}))
     baseline = warm_up(p, warm_port)
+    pipes = p.pipe_count()  # stdio and libevent's own, if any
     with connect(port, timeout=30) as s:
         s.sendall(request)
         s.shutdown(socket.SHUT_WR)          # passed on only after the bytes before it
@@ -203,7 +231,9 @@ def test_bulk_around_a_half_close_is_intact_and_releases_its_fds(tmp_path, start
     assert (rec["reason"], rec["status"]) == ("client_eof", 200)
     assert rec["bytes_in"] == len(request) and rec["bytes_out"] == len(reply)
     p.wait_fds(baseline, timeout=5)
-    assert p.stop() == 0
+    # A worker keeps the empty pipes of the finished directions (two fds each) for reuse.
+    assert p.pipe_count() == pipes + (4 if splice == "auto" else 0)
+    check_splice(p, splice, 8 * MIB)
 
 
 def test_upstream_that_speaks_first_is_relayed(tmp_path, start_plrelay, servers):
@@ -217,14 +247,15 @@ def test_upstream_that_speaks_first_is_relayed(tmp_path, start_plrelay, servers)
     assert rec["bytes_out"] == len(greeting) + len(b"then echo")
 
 
+@SPLICE_MODES
 def test_upstream_reset_mid_stream_closes_client_promptly_and_frees_fds(tmp_path, start_plrelay,
-                                                                        servers):
+                                                                        servers, splice):
     reset_done = threading.Event()
     up_echo = servers(echo_handler)
     up = servers(reset_mid_stream(64 * 1024, 256 * 1024, reset_done))
     port, warm_port = free_port(), free_port()
     p = start_plrelay(make_config(tmp_path, {
-        "r1": route("127.0.0.1:%d" % port, up.addr),
+        "r1": route("127.0.0.1:%d" % port, up.addr, splice=splice),
         "warm": route("127.0.0.1:%d" % warm_port, up_echo.addr)}))
     baseline = warm_up(p, warm_port)
     s = connect(port, timeout=10)
@@ -258,13 +289,15 @@ def test_upstream_reset_mid_stream_closes_client_promptly_and_frees_fds(tmp_path
     p.wait_fds(baseline, timeout=5)
 
 
-def test_slow_reader_keeps_rss_bounded_and_loses_nothing(tmp_path, start_plrelay, servers):
+@SPLICE_MODES
+def test_slow_reader_keeps_rss_bounded_and_loses_nothing(tmp_path, start_plrelay, servers,
+                                                         splice):
     state = SourceState()
     up = servers(source_handler(state, total_bytes=200 * MIB, deadline_s=25))
     up_echo = servers(echo_handler)
     port, warm_port = free_port(), free_port()
     p = start_plrelay(make_config(tmp_path, {
-        "r1": route("127.0.0.1:%d" % port, up.addr, buffer_size="64k"),
+        "r1": route("127.0.0.1:%d" % port, up.addr, buffer_size="64k", splice=splice),
         "warm": route("127.0.0.1:%d" % warm_port, up_echo.addr)}, workers=1))
     warm_up(p, warm_port)
     baseline_kib = p.rss_kib()
@@ -312,6 +345,7 @@ def test_slow_reader_keeps_rss_bounded_and_loses_nothing(tmp_path, start_plrelay
     assert rec["bytes_out"] == state.sent
     print("slow reader: %d MiB relayed, RSS baseline %d KiB, peak %d KiB" % (
         state.sent >> 20, baseline_kib, peak[0]))
+    check_splice(p, splice, 8 * MIB)
 
 
 def test_idle_connection_is_closed_by_idle_timeout(tmp_path, start_plrelay, servers):

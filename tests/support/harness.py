@@ -156,8 +156,24 @@ class Plrelay:
                 self.stderr()[-3000:])) from None
 
     # -- /proc ----------------------------------------------------------------------------
+    def _fd_targets(self):
+        d = "/proc/%d/fd" % self.pid
+        out = []
+        for name in os.listdir(d):
+            try:
+                out.append(os.readlink(os.path.join(d, name)))
+            except FileNotFoundError:  # closed while we looked
+                pass
+        return out
+
     def fd_count(self):
-        return len(os.listdir("/proc/%d/fd" % self.pid))
+        """Open fds other than pipes: sockets and files, what a session holds. Workers keep a
+        bounded pool of empty pipes for splice(2) (pipe_count), which outlives sessions."""
+        return sum(1 for t in self._fd_targets() if not t.startswith("pipe:"))
+
+    def pipe_count(self):
+        """Pipe fds (two per pipe): the workers' splice pools plus pipes in use."""
+        return sum(1 for t in self._fd_targets() if t.startswith("pipe:"))
 
     def rss_kib(self):
         with open("/proc/%d/status" % self.pid) as f:

@@ -506,6 +506,7 @@ Test(config, applies_defaults_to_a_minimal_file)
     cr_expect_eq(r->idle_timeout_ms, 600000);
     cr_expect_eq(r->max_connections, 1000);
     cr_expect_eq(r->buffer_bytes, 65536);
+    cr_expect_eq(r->splice, PLR_SPLICE_AUTO);
     plr_config_unref(cfg);
 }
 
@@ -591,6 +592,16 @@ Test(config, accepts_every_balance_and_log_level)
         cr_expect_eq(cfg->log_level, (enum plr_log_level)i);
         plr_config_unref(cfg);
     }
+}
+
+Test(config, splice_takes_auto_or_off_and_names_the_choices_otherwise)
+{
+    struct plr_config *cfg = load(ROUTE_A "splice = off\n");
+
+    cr_assert_not_null(cfg);
+    cr_expect_eq(cfg->routes[0].splice, PLR_SPLICE_OFF);
+    plr_config_unref(cfg);
+    expect_one_error(ROUTE_A "splice = always\n", 4, "use auto or off");
 }
 
 Test(config, accepts_auto_workers_and_off_access_log)
