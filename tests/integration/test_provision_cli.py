@@ -1,4 +1,5 @@
-"""plrelay-provision's read-only commands (es-settings, status, plan) against the local emulator.
+"""plrelay-provision's command line against the local emulator: the read-only commands (es-settings,
+status, plan), --json on every failure path, verify's secrets and the progress line.
 
 The binary is the real CLI: config loader, credential chain from the environment, libcurl, the C
 signer and the typed reads. tests/support/emulator.py verifies every signature with its own
@@ -12,7 +13,11 @@ Run by hand:
 
 import json
 import os
+import pty
+import re
+import select
 import subprocess
+import time
 
 import pytest
 
@@ -77,10 +82,21 @@ vpc_id = vpc-emulator
     return str(path)
 
 
-def run(args, secret=SECRET, timeout=60):
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent",
-           "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret,
-           "ES_PASSWORD": "es-password-never-shown"}
+def base_env(secret=SECRET, keys=True, es_password=True, home="/nonexistent"):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
+    if keys:
+        env.update({"ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID,
+                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret})
+    if es_password:
+        env["ES_PASSWORD"] = "es-password-never-shown"
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    return env
+
+
+def run(args, secret=SECRET, timeout=60, env=None):
+    env = env if env is not None else base_env(secret)
     p = subprocess.run([BIN] + args, env=env, capture_output=True, text=True, timeout=timeout,
                        stdin=subprocess.DEVNULL)
     for stream in (p.stdout, p.stderr):
@@ -252,3 +268,165 @@ def test_missing_credentials_exit_3(tmp_path):
                        timeout=60)
     assert p.returncode == 3, p.stderr
     assert "no credentials" in p.stderr
+
+
+# ---- --json: one document on stdout whatever the outcome ----------------------------------
+
+COMMANDS = [["status"], ["plan"], ["verify"], ["apply", "--yes"], ["destroy", "--yes"]]
+
+
+def failure_doc(p, command, code):
+    """stdout is exactly one JSON document saying the run failed with `code`."""
+    assert p.returncode == code, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["ok"] is False and doc["exit"] == code, doc
+    assert doc["command"] == command, doc
+    assert isinstance(doc["errors"], list) and doc["errors"], doc
+    assert isinstance(doc["error"], str) and doc["error"] == doc["errors"][0], doc
+    return doc
+
+
+def test_json_failure_documents_for_an_invalid_config(tmp_path):
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[provider]\nregion = cn hangzhou\n[elasticsearch]\npassword = x\n")
+    for args in COMMANDS + [["es-settings"]]:
+        p = run(["-c", str(bad), "--json"] + args)
+        doc = failure_doc(p, args[0], 2)
+        assert doc["error"].startswith(str(bad) + ":2: region:"), doc
+        assert any("a password never goes in this file" in e for e in doc["errors"]), doc
+        assert "bad.ini:2: region:" in p.stderr, "the text stays on stderr"
+
+
+def test_json_failure_documents_without_credentials(tmp_path):
+    cfg = write_config(tmp_path, "http://127.0.0.1:9")
+    env = base_env(keys=False)
+    env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+    for args in COMMANDS:
+        p = run(["-c", cfg, "--json"] + args, env=env)
+        doc = failure_doc(p, args[0], 3)
+        assert doc["error"].startswith("no credentials:"), doc
+        assert "no credentials" in p.stderr
+
+
+def test_json_failure_documents_with_a_bad_secret(emulator, tmp_path):
+    emulator.seed(topology="clb-ecs", name="plrelay-test", listener_ports=[389, 3128],
+                  ecs=["i-relay1", "i-relay2"])
+    cfg = write_config(tmp_path, emulator.url)
+    for args in COMMANDS:
+        p = run(["-c", cfg, "--json"] + args, secret="wrong-secret-abcdefgh")
+        assert p.returncode == 1, (args, p.stdout, p.stderr)
+        doc = json.loads(p.stdout)
+        assert doc["ok"] is False, (args, doc)
+        assert "SignatureDoesNotMatch" in json.dumps(doc), (args, doc)
+        if args[0] not in ("apply", "destroy"):  # their own report carries hop and error
+            assert doc["exit"] == 1 and doc["command"] == args[0], doc
+            assert "SignatureDoesNotMatch" in doc["error"], doc
+    assert all(not r["signature_ok"] for r in emulator.requests())
+
+
+def test_json_failure_documents_for_usage_errors(emulator, tmp_path):
+    cfg = write_config(tmp_path, emulator.url)
+    p = run(["-c", cfg, "--json", "frobnicate"])
+    doc = failure_doc(p, "frobnicate", 2)
+    assert "unknown command" in doc["error"]
+    p = run(["-c", cfg, "--json", "apply"])
+    doc = failure_doc(p, "apply", 2)
+    assert "pass --yes" in doc["error"]
+    p = run(["--json", "status"])  # no -c
+    assert p.returncode == 2
+    assert json.loads(p.stdout)["ok"] is False
+
+
+def test_json_success_documents_are_unchanged(emulator, tmp_path):
+    emulator.seed(topology="clb-ecs", name="plrelay-test", listener_ports=[389, 3128],
+                  ecs=["i-relay1", "i-relay2"])
+    cfg = write_config(tmp_path, emulator.url)
+    p = run(["-c", cfg, "plan", "--json"])
+    assert p.returncode == 0 and json.loads(p.stdout) == {"in_sync": True, "truncated": False,
+                                                          "steps": []}
+    p = run(["-c", cfg, "status", "--json"])
+    assert p.returncode == 0 and "ok" not in json.loads(p.stdout)
+
+
+# ---- verify reads the ES passwords only where they are used --------------------------------
+
+def test_verify_clb_needs_no_es_password(emulator, tmp_path):
+    emulator.seed(topology="clb-ecs", name="plrelay-test", listener_ports=[389, 3128],
+                  ecs=["i-relay1", "i-relay2"])
+    cfg = write_config(tmp_path, emulator.url)
+    p = run(["-c", cfg, "verify", "--json"], env=base_env(es_password=False))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout)["ok"] is True
+
+
+def test_verify_nlb_still_requires_the_es_password(emulator, tmp_path):
+    emulator.seed(topology="nlb-ip", name="plrelay-test", whitelist=True)
+    cfg = write_config(tmp_path, emulator.url, topology="nlb-ip")
+    p = run(["-c", cfg, "verify", "--json"], env=base_env(es_password=False))
+    doc = failure_doc(p, "verify", 3)
+    assert "ES_PASSWORD" in doc["error"], doc
+    assert emulator.requests() == [], "no call before the secrets are known"
+
+
+# ---- progress: a rewritten line on a terminal, plain lines otherwise -----------------------
+
+def run_with_tty_stderr(args, timeout=120):
+    """Runs the CLI with stderr on a pseudo-terminal; returns (rc, stdout, terminal bytes)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN] + args, env=base_env(), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif p.poll() is not None:
+            break
+    os.close(master)
+    out = p.stdout.read().decode()
+    p.stdout.close()
+    rc = p.wait(timeout=30)
+    return rc, out, b"".join(chunks).decode(errors="replace")
+
+
+WAIT_LINE = re.compile(r"waiting for [^\r\n]*?\(\d+s\)")
+
+
+def test_progress_is_one_rewritten_line_on_a_terminal_and_plain_lines_otherwise(tmp_path):
+    for mode in ("tty", "plain"):
+        emu = Emulator(KEY_ID, SECRET, ES_ID, async_ms=2600)
+        try:
+            d = tmp_path / mode
+            d.mkdir()
+            cfg = write_config(d, emu.url)
+            if mode == "tty":
+                rc, out, term = run_with_tty_stderr(["-c", cfg, "apply", "--yes"])
+                assert rc == 0, out + term
+                rewrites = term.count("\r\x1b[Kwaiting for ")
+                assert rewrites >= 2, repr(term)
+                # the line is rewritten in place: no progress text ends with a line break
+                assert not re.search(r"waiting for [^\r\n]*\(\d+s\)\r?\n", term), repr(term)
+                assert "apply: done" in out
+            else:
+                p = run(["-c", cfg, "apply", "--yes"])
+                assert p.returncode == 0, p.stdout + p.stderr
+                assert "\r" not in p.stderr and "\x1b" not in p.stderr
+                lines = [ln for ln in p.stderr.splitlines() if WAIT_LINE.fullmatch(ln)]
+                assert lines, p.stderr
+                # every wait's first poll is shown (at 0 s), even when nothing is there yet
+                firsts = {}
+                for ln in lines:
+                    firsts.setdefault(ln.split(":")[0], ln)
+                assert all(ln.endswith("(0s)") for ln in firsts.values()), lines
+                shown = [re.sub(r" \(\d+s\)$", "", ln) for ln in lines]
+                assert all(a != b for a, b in zip(shown, shown[1:])), \
+                    "an unchanged status prints once: %r" % lines
+        finally:
+            emu.stop()
