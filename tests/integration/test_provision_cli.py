@@ -1,5 +1,6 @@
 """plrelay-provision's command line against the local emulator: the read-only commands (es-settings,
-status, plan), --json on every failure path, verify's secrets and the progress line.
+status, plan), --json on every failure path, verify's secrets, credentials from a metadata-service
+stand-in (tests/support/imdsstandin.py) named by metadata_endpoint, and the progress line.
 
 The binary is the real CLI: config loader, credential chain from the environment, libcurl, the C
 signer and the typed reads. tests/support/emulator.py verifies every signature with its own
@@ -22,6 +23,7 @@ import time
 import pytest
 
 from emulatorproc import Emulator
+from imdsstandin import ImdsStandIn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -366,6 +368,70 @@ def test_verify_nlb_still_requires_the_es_password(emulator, tmp_path):
     doc = failure_doc(p, "verify", 3)
     assert "ES_PASSWORD" in doc["error"], doc
     assert emulator.requests() == [], "no call before the secrets are known"
+
+
+# ---- credentials from the metadata service, through the config's metadata_endpoint ---------
+
+def metadata_config(tmp_path, emu, imds):
+    cfg = write_config(tmp_path, emu.url)
+    text = open(cfg).read().replace("metadata_endpoint = %s\n" % emu.url,
+                                    "metadata_endpoint = %s\n" % imds.url)
+    assert "metadata_endpoint = %s\n" % imds.url in text
+    with open(cfg, "w") as f:
+        f.write(text)
+    return cfg
+
+
+def metadata_env(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return base_env(keys=False, home=str(home))
+
+
+def test_metadata_endpoint_credentials_with_the_imdsv2_token(emulator, tmp_path):
+    emulator.seed(topology="clb-ecs", name="plrelay-test", listener_ports=[389, 3128],
+                  ecs=["i-relay1", "i-relay2"])
+    with ImdsStandIn() as imds:
+        cfg = metadata_config(tmp_path, emulator, imds)
+        p = run(["-c", cfg, "status", "--json"], env=metadata_env(tmp_path))
+        seen = list(imds.seen)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout)["healthy"] is True
+    assert seen[0]["method"] == "PUT" and seen[0]["path"] == "/latest/api/token"
+    gets = [r for r in seen if r["method"] == "GET"]
+    assert len(gets) == 2 and all(r["token"] == "standin-imds-token-0042" for r in gets), seen
+    reqs = emulator.requests()
+    assert reqs and all(r["signature_ok"] for r in reqs)
+    assert emulator.admin("/_emulator/imds") == [], "the emulator's own metadata routes unused"
+
+
+@pytest.mark.parametrize("token_status", [404, 403])
+def test_metadata_endpoint_plain_form_when_the_token_is_refused(emulator, tmp_path,
+                                                                token_status):
+    emulator.seed(topology="clb-ecs", name="plrelay-test", listener_ports=[389, 3128],
+                  ecs=["i-relay1", "i-relay2"])
+    with ImdsStandIn(token_status=token_status) as imds:
+        cfg = metadata_config(tmp_path, emulator, imds)
+        p = run(["-c", cfg, "plan", "--json"], env=metadata_env(tmp_path))
+        seen = list(imds.seen)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout)["in_sync"] is True
+    assert seen[0]["method"] == "PUT"
+    gets = [r for r in seen if r["method"] == "GET"]
+    assert len(gets) == 2 and all(r["token"] is None for r in gets), seen
+
+
+def test_metadata_credentials_near_expiry_are_fetched_again(emulator, tmp_path):
+    emulator.seed(topology="clb-ecs", name="plrelay-test", listener_ports=[389, 3128],
+                  ecs=["i-relay1", "i-relay2"])
+    with ImdsStandIn(expires_in_s=120) as imds:
+        cfg = metadata_config(tmp_path, emulator, imds)
+        p = run(["-c", cfg, "status", "--json"], env=metadata_env(tmp_path))
+        fetches = imds.credential_fetches()
+    assert p.returncode == 0, p.stdout + p.stderr
+    # once at start-up, once more before the first signed request (expiring within 5 min); the
+    # stand-in hands out the same expiry again, so the client waits a minute before asking again
+    assert len(fetches) == 2, fetches
 
 
 # ---- progress: a rewritten line on a terminal, plain lines otherwise -----------------------
