@@ -106,31 +106,34 @@ static void cli_print(struct cli *cli, const char *out, int to_stdout)
     }
 }
 
-/* The closing fields of a failed run, added where doc has none: "ok" false, "command", "exit",
- * "error" (the first message: the cause; later ones are consequences) and "errors" (all of them
- * in order; when the CLI collected none, the command's own list, as status keeps its failed
- * reads). */
+/* The closing fields of a failed run, each added where doc has none: "ok" false, "command",
+ * "exit", "error" (the first message: the cause; later ones are consequences) and "errors" (all
+ * of them in order). Messages are the ones the CLI collected, else the command's own: status
+ * keeps its failed reads in "errors", apply and destroy their failure in "error". */
 static void add_outcome(const struct cli *cli, json_t *doc, int rc)
 {
     json_t *errors = cli->errors, *own = json_object_get(doc, "errors");
+    json_t *one = json_object_get(doc, "error"), *single = NULL;
 
-    if (json_object_get(doc, "ok") != NULL) {
-        return; /* apply, destroy and verify say it themselves */
-    }
     if (json_array_size(errors) == 0 && json_is_array(own)) {
         errors = own;
+    } else if (json_array_size(errors) == 0 && json_is_string(one)) {
+        errors = single = json_pack("[O]", one);
     }
-    json_object_set_new(doc, "ok", json_boolean(rc == EXIT_OK));
-    if (cli->a->command != NULL) {
+    if (json_object_get(doc, "ok") == NULL) {
+        json_object_set_new(doc, "ok", json_boolean(rc == EXIT_OK));
+    }
+    if (json_object_get(doc, "command") == NULL && cli->a->command != NULL) {
         json_object_set_new(doc, "command", json_string(cli->a->command));
     }
     json_object_set_new(doc, "exit", json_integer(rc));
-    if (json_array_size(errors) > 0) {
+    if (one == NULL && json_array_size(errors) > 0) {
         json_object_set(doc, "error", json_array_get(errors, 0));
     }
     if (own == NULL) {
         json_object_set_new(doc, "errors", errors != NULL ? json_copy(errors) : json_array());
     }
+    json_decref(single);
 }
 
 /* With --json: the one document on stdout. A command's own document is printed as built when the
@@ -171,57 +174,61 @@ static void cli_finish(struct cli *cli, int rc)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: plrelay-provision -c FILE <command> [--json] [--yes] [--dry-run]\n"
-            "                         [--relay-config RELAY.ini]\n"
-            "\n"
-            "Builds, inspects and tears down the private connection from an Alibaba Cloud\n"
-            "Elasticsearch cluster to plrelay (topology clb-ecs) or to another cluster\n"
-            "(topology nlb-ip) through PrivateLink. See conf/provision-*.example.ini.\n"
-            "\n"
-            "Commands:\n"
-            "  status        read every hop (load balancer, listeners, backends, endpoint\n"
-            "                service, connections, ES instance and endpoint) into one table\n"
-            "  plan          print the ordered steps apply would take (nothing if in sync)\n"
-            "  es-settings   print the Elasticsearch settings matching the path and a relay\n"
-            "                config (--relay-config); the endpoint domain comes from the state\n"
-            "                file, or a placeholder when unknown. Makes no API call.\n"
-            "  apply         create what is missing, in order, and wait for each hop to work;\n"
-            "                every create's ClientToken is saved in the state file first, so\n"
-            "                an interrupted apply resumes without duplicates\n"
-            "  verify        nlb-ip: reindex [verify] source_index from the remote cluster\n"
-            "                through the endpoint domain and compare _count on both sides;\n"
-            "                clb-ecs: healthy backends on every listener, connection Connected\n"
-            "  destroy       tear everything down in reverse order; not found counts as done\n"
-            "\n"
-            "Options:\n"
-            "  -c, --config FILE        provisioning config (required)\n"
-            "  -r, --relay-config FILE  plrelay's config, for es-settings\n"
-            "      --json               machine-readable output (one JSON document)\n"
-            "      --yes                do not ask before changing anything (apply, destroy);\n"
-            "                           required when stdin is not a terminal\n"
-            "      --dry-run            print the calls apply/destroy would make (secrets\n"
-            "                           redacted) and send no write\n"
-            "  -h, --help               print this help\n"
-            "\n"
-            "Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET\n"
-            "(/ ALIBABA_CLOUD_SECURITY_TOKEN), then ~/.aliyun/config.json, then the ECS RAM role\n"
-            "from the metadata service. Never on the command line.\n"
-            "\n"
-            "Exit status:\n"
-            "  0  done; status: every hop healthy; plan: in sync\n"
-            "  1  an API call failed or a wait timed out (the hop, action, Code, Message and\n"
-            "     RequestId are printed)\n"
-            "  2  bad command line, invalid configuration (every error as file:line), or a\n"
-            "     state file that belongs to another path or is in use by another run\n"
-            "  3  no usable credentials\n"
-            "  4  plan: changes pending; status: a hop is missing or not in its working state;\n"
-            "     verify: a check failed (the failing hop is named)\n"
-            "\n"
-            "apply and destroy print each call as it is made and one line per status wait\n"
-            "(a rewritten progress line on a terminal). Passwords for verify come from\n"
-            "[elasticsearch] password_env / password_file and [verify] remote_password_env /\n"
-            "remote_password_file, never from this file or the command line.\n");
+    fprintf(
+        out,
+        "Usage: plrelay-provision -c FILE <command> [--json] [--yes] [--dry-run]\n"
+        "                         [--relay-config RELAY.ini]\n"
+        "\n"
+        "Builds, inspects and tears down the private connection from an Alibaba Cloud\n"
+        "Elasticsearch cluster to plrelay (topology clb-ecs) or to another cluster\n"
+        "(topology nlb-ip) through PrivateLink. See conf/provision-*.example.ini.\n"
+        "\n"
+        "Commands:\n"
+        "  status        read every hop (load balancer, listeners, backends, endpoint\n"
+        "                service, connections, ES instance and endpoint) into one table\n"
+        "  plan          print the ordered steps apply would take (nothing if in sync)\n"
+        "  es-settings   print the Elasticsearch settings matching the path and a relay\n"
+        "                config (--relay-config); the endpoint domain comes from the state\n"
+        "                file, or a placeholder when unknown. Makes no API call.\n"
+        "  apply         create what is missing, in order, and wait for each hop to work;\n"
+        "                every create's ClientToken is saved in the state file first, so\n"
+        "                an interrupted apply resumes without duplicates\n"
+        "  verify        nlb-ip: reindex [verify] source_index from the remote cluster\n"
+        "                through the endpoint domain and compare _count on both sides;\n"
+        "                clb-ecs: healthy backends on every listener, connection Connected\n"
+        "  destroy       tear everything down in reverse order; not found counts as done\n"
+        "\n"
+        "Options:\n"
+        "  -c, --config FILE        provisioning config (required)\n"
+        "  -r, --relay-config FILE  plrelay's config, for es-settings\n"
+        "      --json               machine-readable output: one JSON document on stdout\n"
+        "                           whatever the outcome; a failed run (exit 1-3) has\n"
+        "                           \"ok\": false, \"command\", \"exit\", \"error\", \"errors\"\n"
+        "      --yes                do not ask before changing anything (apply, destroy);\n"
+        "                           required when stdin is not a terminal\n"
+        "      --dry-run            print the calls apply/destroy would make (secrets\n"
+        "                           redacted) and send no write\n"
+        "  -h, --help               print this help\n"
+        "\n"
+        "Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET\n"
+        "(/ ALIBABA_CLOUD_SECURITY_TOKEN), then ~/.aliyun/config.json, then the ECS RAM role\n"
+        "from the metadata service ([provider] metadata_endpoint); STS credentials are\n"
+        "fetched again when they expire within 5 minutes. Never on the command line.\n"
+        "\n"
+        "Exit status:\n"
+        "  0  done; status: every hop healthy; plan: in sync\n"
+        "  1  an API call failed or a wait timed out (the hop, action, Code, Message and\n"
+        "     RequestId are printed)\n"
+        "  2  bad command line, invalid configuration (every error as file:line), or a\n"
+        "     state file that belongs to another path or is in use by another run\n"
+        "  3  no usable credentials\n"
+        "  4  plan: changes pending; status: a hop is missing or not in its working state;\n"
+        "     verify: a check failed (the failing hop is named)\n"
+        "\n"
+        "apply and destroy print each call as it is made and one line per status wait\n"
+        "(a rewritten progress line on a terminal). Passwords for verify come from\n"
+        "[elasticsearch] password_env / password_file and [verify] remote_password_env /\n"
+        "remote_password_file, never from this file or the command line.\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)

@@ -319,10 +319,11 @@ def test_json_failure_documents_with_a_bad_secret(emulator, tmp_path):
         assert p.returncode == 1, (args, p.stdout, p.stderr)
         doc = json.loads(p.stdout)
         assert doc["ok"] is False, (args, doc)
-        assert "SignatureDoesNotMatch" in json.dumps(doc), (args, doc)
-        if args[0] not in ("apply", "destroy"):  # their own report carries hop and error
-            assert doc["exit"] == 1 and doc["command"] == args[0], doc
-            assert "SignatureDoesNotMatch" in doc["error"], doc
+        assert doc["exit"] == 1 and doc["command"] == args[0], doc
+        assert "SignatureDoesNotMatch" in doc["error"], doc
+        assert doc["errors"] and doc["errors"][0] == doc["error"], doc
+        if args[0] in ("apply", "destroy"):  # their own report: the hop and the calls made
+            assert doc["failed_hop"] and doc["calls"] == [], doc
     assert all(not r["signature_ok"] for r in emulator.requests())
 
 
