@@ -86,10 +86,7 @@ static void arm(struct plr_session *s, uint64_t ms)
 
 static void drop_upstream(struct plr_session *s)
 {
-    if (s->upstream.bev != NULL) {
-        bufferevent_free(s->upstream.bev);
-        s->upstream.bev = NULL;
-    }
+    plr_sess_free_bev(&s->upstream.bev);
     plr_addrset_release(s->addrs);
     s->addrs = NULL;
     s->upstream = (struct plr_side){0};

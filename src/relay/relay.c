@@ -42,21 +42,27 @@ static struct plr_side *this_side(struct plr_session *s, struct bufferevent *bev
     return bev == s->client.bev ? &s->client : &s->upstream;
 }
 
-/* Both directions ended cleanly: each side sent EOF and got our FIN after its bytes. */
-static int relay_done(const struct plr_session *s)
+/* Everything read from the other side has been written to `dst`. */
+static int flushed(const struct plr_side *dst)
 {
-    return s->client.eof && s->upstream.eof && s->client.shut && s->upstream.shut;
+    return dst->piped == 0 && evbuffer_get_length(bufferevent_get_output(dst->bev)) == 0;
 }
 
-/* Pass EOF on to `dst` once everything queued for it has been written. Always by shutdown(2),
- * even when finalize follows: bufferevent_free closes the socket only in a deferred finalizer,
- * which a draining worker that stops its loop never runs. */
-static void shut_when_flushed(struct plr_side *dst)
+/* src sent EOF: pass it on to dst once dst has all of src's bytes, and end the session when
+ * that was the last direction. When dst ended first and its EOF was passed on already, the
+ * FIN for dst comes from finalize's close(2): no shutdown(2) for it (both sockets were read to
+ * EOF, so the close loses nothing and sends no RST). 1: the session was finalized. */
+static int pass_eof(struct plr_session *s, struct plr_side *src, struct plr_side *dst)
 {
-    if (dst->shut || dst->piped > 0 || evbuffer_get_length(bufferevent_get_output(dst->bev)) > 0)
-        return;
+    if (dst->shut || !flushed(dst))
+        return 0;
+    if (dst->eof && src->shut) {
+        plr_sess_finalize(s, 200, s->first_eof);
+        return 1;
+    }
     shutdown(bufferevent_getfd(dst->bev), SHUT_WR);
     dst->shut = 1;
+    return 0;
 }
 
 /* Reading a side: through our own read event when it has one (see plr_sess_relay_start),
@@ -144,11 +150,8 @@ void plr_sess_relay_write(struct plr_session *s, struct bufferevent *bev)
         if (!src->eof)
             read_on(src);
     }
-    if (src->eof) {
-        shut_when_flushed(dst);
-        if (relay_done(s))
-            plr_sess_finalize(s, 200, s->first_eof);
-    }
+    if (src->eof)
+        pass_eof(s, src, dst);
 }
 
 void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short what)
@@ -166,11 +169,8 @@ void plr_sess_relay_event(struct plr_session *s, struct bufferevent *bev, short 
             s->w->stats.reads_resumed++;
         }
         bufferevent_setwatermark(dst->bev, EV_WRITE, 0, 0);
-        shut_when_flushed(dst);
-        if (relay_done(s)) {
-            plr_sess_finalize(s, 200, s->first_eof); /* deletes the read event */
-            return;
-        }
+        if (pass_eof(s, src, dst))
+            return;    /* finalize deleted the read event */
         read_off(src); /* level-triggered: a socket at EOF would wake us forever */
         return;
     }
@@ -265,11 +265,8 @@ static void pipe_writable(struct plr_session *s, struct plr_side *dst, struct pl
         if (!src->eof)
             read_on(src);
     }
-    if (src->eof) { /* not reached today: src is not read while the pipe holds bytes */
-        shut_when_flushed(dst);
-        if (relay_done(s))
-            plr_sess_finalize(s, 200, s->first_eof);
-    }
+    if (src->eof) /* not reached today: src is not read while the pipe holds bytes */
+        pass_eof(s, src, dst);
 }
 
 static void on_client_pipe_writable(evutil_socket_t fd, short what, void *arg)

@@ -49,6 +49,17 @@ struct plr_session *plr_session_next(struct plr_session *s)
 
 /* ---- the single exit ------------------------------------------------------------------------ */
 
+void plr_sess_free_bev(struct bufferevent **bevp)
+{
+    if (*bevp == NULL)
+        return;
+    evutil_socket_t fd = bufferevent_getfd(*bevp);
+    bufferevent_free(*bevp); /* its events are removed now, its memory in a deferred finalizer */
+    if (fd != -1)
+        close(fd); /* now, not in that finalizer: a worker that stops its loop never runs it */
+    *bevp = NULL;
+}
+
 void plr_sess_log(struct plr_session *s, int status, const char *reason)
 {
     char client[PLR_SOCKADDR_STRLEN];
@@ -140,10 +151,8 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
         if (sides[i]->has_pipe) /* reused only when empty: no byte reaches another session */
             plr_pipepool_put(&w->pipes, sides[i]->pipe, sides[i]->piped == 0);
     }
-    if (s->client.bev != NULL)
-        bufferevent_free(s->client.bev);
-    if (s->upstream.bev != NULL)
-        bufferevent_free(s->upstream.bev);
+    plr_sess_free_bev(&s->client.bev);
+    plr_sess_free_bev(&s->upstream.bev);
     if (s->timer != NULL)
         event_free(s->timer);
     plr_addrset_release(s->addrs);
@@ -254,8 +263,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     evtimer_del(s->timer);
     mark_failed(s);
     s->refused++;
-    bufferevent_free(s->upstream.bev);
-    s->upstream.bev = NULL;
+    plr_sess_free_bev(&s->upstream.bev);
     try_next(s);
 }
 
@@ -266,8 +274,7 @@ static void on_connect_timeout(struct plr_session *s)
             (unsigned long long)s->route->cfg->connect_timeout_ms);
     mark_failed(s);
     s->timed_out++;
-    bufferevent_free(s->upstream.bev);
-    s->upstream.bev = NULL;
+    plr_sess_free_bev(&s->upstream.bev);
     try_next(s);
 }
 
@@ -281,7 +288,7 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
 
     s->attempts++;
     plr_sockaddr_str((struct sockaddr *)addr, s->upstream_str, sizeof(s->upstream_str));
-    s->upstream.bev = bufferevent_socket_new(s->w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    s->upstream.bev = bufferevent_socket_new(s->w->base, -1, 0); /* closed by free_bev */
     if (s->upstream.bev == NULL) {
         s->local_failure = "internal";
         return -1;
@@ -289,8 +296,7 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
     bufferevent_setcb(s->upstream.bev, on_read, on_write, on_event, s);
     if (bufferevent_socket_connect(s->upstream.bev, (struct sockaddr *)addr, (int)len) != 0) {
         int err = errno;
-        bufferevent_free(s->upstream.bev);
-        s->upstream.bev = NULL;
+        plr_sess_free_bev(&s->upstream.bev);
         if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
             /* Our own shortage, not the server's fault: no other server would do better. */
             plr_runtime_warn_fd_limit(s->w->rt, s->route->cfg->name, "connecting to upstream", err);
@@ -385,7 +391,7 @@ void plr_session_start(struct plr_worker *w, struct plr_route_rt *route, int fd,
     w->sessions = s;
     w->session_count++;
 
-    s->client.bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    s->client.bev = bufferevent_socket_new(w->base, fd, 0); /* closed by free_bev */
     if (s->client.bev == NULL)
         close(fd);
     s->timer = evtimer_new(w->base, on_timer, s);

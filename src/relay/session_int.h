@@ -92,6 +92,9 @@ struct plr_session {
 
 /* session.c */
 void plr_sess_finalize(struct plr_session *s, int status, const char *reason);
+/* Free a side's bufferevent and close its socket at once (bufferevents are created without
+ * BEV_OPT_CLOSE_ON_FREE); *bevp becomes NULL. Accepts *bevp == NULL. */
+void plr_sess_free_bev(struct bufferevent **bevp);
 /* One access-log line for what the session did so far (finalize writes the last one). */
 void plr_sess_log(struct plr_session *s, int status, const char *reason);
 /* Set the access-log detail (the rule that refused, the defect); keeps the previous one if
