@@ -85,6 +85,22 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* A worker's loop. epoll's changelist folds the event changes a callback makes to one fd into
+ * one epoll_ctl at the next wait (a connected upstream: write watch off, read on), which is
+ * safe because no fd given to libevent is ever dup()ed. */
+static struct event_base *new_worker_base(void)
+{
+    struct event_config *ec = event_config_new();
+    struct event_base *base;
+
+    if (ec == NULL)
+        return NULL;
+    event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    return base;
+}
+
 /* Pipes a worker may lend for splice(2): together at most an eighth of the fd limit. */
 static size_t pipes_per_worker(const struct plr_runtime *rt)
 {
@@ -107,7 +123,7 @@ static int worker_init(struct plr_runtime *rt, struct plr_worker *w, unsigned id
     w->id = id;
     w->reserve_fd = -1;
     w->next_session_id = id + 1; /* ids step by worker_count: unique per process */
-    w->base = event_base_new();
+    w->base = new_worker_base();
     if (w->base == NULL) {
         snprintf(err, err_len, "cannot create an event loop");
         return -1;
