@@ -57,6 +57,9 @@ int prov_state_created(struct prov_state *s, const char *key, const char *id, ch
 /* The top-level endpoint_domain (read by es-settings), set or cleared (NULL). In memory only. */
 int prov_state_set_domain(struct prov_state *s, const char *domain);
 
+/* The top-level endpoint_domain, or NULL when none is recorded. */
+const char *prov_state_domain(const struct prov_state *s);
+
 /* 1 when no resource is recorded. */
 int prov_state_empty(const struct prov_state *s);
 

@@ -266,6 +266,11 @@ int prov_state_set_domain(struct prov_state *s, const char *domain)
     return json_object_set_new(s->doc, "endpoint_domain", json_string(domain));
 }
 
+const char *prov_state_domain(const struct prov_state *s)
+{
+    return json_string_value(json_object_get(s->doc, "endpoint_domain"));
+}
+
 int prov_state_empty(const struct prov_state *s)
 {
     return json_object_size(resources(s)) == 0;

@@ -112,6 +112,7 @@ Test(prov_state, ids_and_domain_survive_a_reload, .init = setup_cfg, .fini = tea
     prov_state_free(s);
     cr_assert_eq(prov_state_load(&cfg, &s, err, sizeof(err)), 0, "%s", err);
     cr_assert_str_eq(prov_state_get(s, "service", "id"), "epsrv-1");
+    cr_assert_str_eq(prov_state_domain(s), "ep-1.epsrv-1.cn-hangzhou.privatelink.aliyuncs.com");
     cr_assert_not(prov_state_empty(s));
     doc = file_json();
     cr_assert_str_eq(json_string_value(json_object_get(doc, "endpoint_domain")),
@@ -119,6 +120,8 @@ Test(prov_state, ids_and_domain_survive_a_reload, .init = setup_cfg, .fini = tea
     json_decref(doc);
     cr_assert_eq(prov_state_set(s, "service", "id", NULL), 0);
     cr_assert(prov_state_empty(s), "a key without fields is removed");
+    cr_assert_eq(prov_state_set_domain(s, NULL), 0);
+    cr_assert_null(prov_state_domain(s));
     cr_assert_eq(prov_state_remove(s, err, sizeof(err)), 0);
     cr_assert_neq(access(cfg.state_file, F_OK), 0);
     cr_assert_eq(prov_state_remove(s, err, sizeof(err)), 0, "a missing file is fine");
