@@ -1,8 +1,11 @@
 /*
  * destroy — tear the private path down in reverse order (include/plprov/apply.h). Every hop is
  * found the way apply finds it (by name, by the load balancer, by the service), so a path built
- * by hand with the same names is torn down too; "not found" counts as done, and an asynchronous
- * delete is waited for before the next hop.
+ * by hand with the same names is torn down too, and every id the state file recorded is deleted
+ * as well (a renamed resource, or one a lagging list does not show); "not found" counts as done,
+ * and an asynchronous delete is waited for before the next hop. A name that matches several
+ * resources is refused rather than guessed. The state file is removed only once every id it
+ * records reads back as gone.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,20 +46,72 @@ static int del_wait_job(struct prov_run *run, const struct prov_api_call *call, 
     return job[0] != '\0' ? prov_wait_job(run, hop, what, job) : 0;
 }
 
+/* A few ids of one kind: what the name lookup found and what the state file recorded. */
+#define ID_LIST_MAX 6
+
+struct id_list {
+    char v[ID_LIST_MAX][PROV_CONFIG_ID_BYTES];
+    size_t n;
+};
+
+static void ids_add(struct id_list *l, const char *id)
+{
+    size_t i;
+
+    if (id == NULL || id[0] == '\0' || strlen(id) >= sizeof(l->v[0])) {
+        return;
+    }
+    for (i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i], id) == 0) {
+            return;
+        }
+    }
+    if (l->n < ID_LIST_MAX) {
+        memcpy(l->v[l->n++], id, strlen(id) + 1);
+    }
+}
+
+static int ids_has(const struct id_list *l, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i], id) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- ES side ----------------------------------------------------------------------------- */
 
+/* Removes each whitelist entry this path may have added: the one of the endpoint found now, and,
+ * when that endpoint is gone already, the entry the state recorded (or its endpoint_domain). */
 static int destroy_whitelist(struct prov_run *run, const char *domain)
 {
-    char entry[300];
+    const char *recorded = prov_state_get(run->st, "whitelist", "entry");
+    const char *state_domain = prov_state_domain(run->st);
+    char entries[3][300];
+    size_t n = 0, i;
 
-    if (domain[0] == '\0') {
-        return 0;
+    if (domain[0] != '\0') {
+        snprintf(entries[n++], sizeof(entries[0]), "%s:%u", domain,
+                 (unsigned)run->cfg->nlb_listener_port);
     }
-    snprintf(entry, sizeof(entry), "%s:%u", domain, (unsigned)run->cfg->nlb_listener_port);
-    if (prov_whitelist_change(run, entry, 0, "unwhitelist") != 0) {
-        return -1;
+    if (recorded != NULL && recorded[0] != '\0') {
+        snprintf(entries[n++], sizeof(entries[0]), "%s", recorded);
     }
-    prov_state_set(run->st, "whitelist", "entry", NULL);
+    if (state_domain != NULL && state_domain[0] != '\0') {
+        snprintf(entries[n++], sizeof(entries[0]), "%s:%u", state_domain,
+                 (unsigned)run->cfg->nlb_listener_port);
+    }
+    for (i = 0; i < n; i++) {
+        if ((i == 0 || strcmp(entries[i], entries[0]) != 0) &&
+            (i < 2 || strcmp(entries[i], entries[1]) != 0) &&
+            prov_whitelist_change(run, entries[i], 0, "unwhitelist") != 0) {
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -84,16 +139,20 @@ static int endpoint_gone_probe(struct prov_run *run, void *ctx, char *status, si
     return 1;
 }
 
-/* Deletes every ES-side endpoint of this instance that points at the service. */
-static int destroy_endpoints(struct prov_run *run, const char *service, char *domain,
-                             size_t domain_size)
+/* Deletes every ES-side endpoint of this instance that points at one of the services, and the
+ * endpoint the state recorded. Each delete has its own ClientToken, keyed by the endpoint. */
+static int destroy_endpoints(struct prov_run *run, const struct id_list *services,
+                             const char *recorded)
 {
     static struct prov_es_endpoint eps[32];
-    char path[300], token[PROV_STATE_TOKEN_BYTES], detail[200];
+    char path[300], token[PROV_STATE_TOKEN_BYTES], detail[200], key[PROV_ES_ID_BYTES + 32];
     struct prov_sign_kv q[1];
     size_t n = 0, i;
     int rc;
 
+    if (services->n == 0 && recorded == NULL) {
+        return 0;
+    }
     rc = prov_es_list_vpc_endpoints(run->c, run->cfg->es_instance_id, eps, 32, &n, run->err,
                                     sizeof(run->err));
     if (rc == 1) {
@@ -103,14 +162,13 @@ static int destroy_endpoints(struct prov_run *run, const char *service, char *do
         return prov_run_fail(run, "es connection", "%s", run->err);
     }
     for (i = 0; i < n; i++) {
-        struct endpoint_ctx e = {service, eps[i].id};
-        if (strcmp(eps[i].service_id, service) != 0) {
+        struct endpoint_ctx e = {eps[i].service_id, eps[i].id};
+        if (!ids_has(services, eps[i].service_id) &&
+            (recorded == NULL || strcmp(eps[i].id, recorded) != 0)) {
             continue;
         }
-        if (domain[0] == '\0') {
-            snprintf(domain, domain_size, "%s", eps[i].domain);
-        }
-        if (prov_run_token(run, "endpoint_delete", token) != 0) {
+        snprintf(key, sizeof(key), "endpoint_delete:%s", eps[i].id);
+        if (prov_run_token(run, key, token) != 0) {
             return -1;
         }
         q[0].name = "ClientToken";
@@ -120,17 +178,15 @@ static int destroy_endpoints(struct prov_run *run, const char *service, char *do
         snprintf(detail, sizeof(detail), "ES endpoint %.128s", eps[i].id);
         const struct prov_api_call call = {
             PROV_API_ELASTICSEARCH, "DeleteVpcEndpoint", "DELETE", path, q, 1, NULL, NULL};
-        if (del(run, &call, "es connection", detail, NULL, 0) != PROV_RUN_OK) {
+        if (del(run, &call, "es connection", detail, NULL, 0) != PROV_RUN_OK ||
+            prov_drop_token(run, key) != 0) {
             return -1;
         }
-        prov_state_set(run->st, "endpoint_delete", "client_token", NULL);
         if (prov_run_wait(run, "es connection", "the ES endpoint to be deleted",
                           run->cfg->wait_timeout_s, endpoint_gone_probe, &e) != 0) {
             return -1;
         }
     }
-    prov_state_set(run->st, "endpoint", "id", NULL);
-    prov_state_set(run->st, "endpoint", "client_token", NULL);
     return 0;
 }
 
@@ -225,7 +281,6 @@ static int destroy_service(struct prov_run *run, const char *service)
             return -1;
         }
     }
-    prov_state_set(run->st, "service", "id", NULL);
     return prov_run_wait(run, "endpoint service", "the endpoint service to be deleted",
                          run->cfg->wait_timeout_s, service_gone_probe, (void *)service);
 }
@@ -296,63 +351,105 @@ static int destroy_clb(struct prov_run *run, const char *lb)
     return rc;
 }
 
-static int destroy_nlb(struct prov_run *run, const char *lb, const char *sg)
+static int nlb_exists(struct prov_run *run, const char *lb)
 {
-    static struct prov_nlb_server servers[64];
+    char status[64];
+    struct kvs k = {0};
+
+    prov_kvs_region(&k, run);
+    prov_kvs_add(&k, "LoadBalancerId", lb);
+    const struct prov_api_call call = prov_rpc(PROV_API_NLB, "GetLoadBalancerAttribute", &k);
+    int rc = prov_read_field(run->c, &call, "LoadBalancerStatus", status, sizeof(status), run->err,
+                             sizeof(run->err));
+    return rc < 0 ? -1 : rc == 0;
+}
+
+static int destroy_nlb_listeners(struct prov_run *run, const char *lb)
+{
     struct prov_nlb_listener ls[16];
     size_t n = 0, i;
     char detail[320];
-    int rc;
 
-    if (lb[0] != '\0') {
-        rc = prov_nlb_list_listeners(run->c, run->cfg->region, lb, ls, 16, &n, run->err,
-                                     sizeof(run->err));
-        if (rc < 0) {
-            return prov_run_fail(run, "nlb listener", "%s", run->err);
-        }
-        for (i = 0; i < n; i++) {
-            struct kvs k = {0};
-            prov_kvs_region(&k, run);
-            prov_kvs_add(&k, "ListenerId", ls[i].id);
-            snprintf(detail, sizeof(detail), "listener %.128s", ls[i].id);
-            const struct prov_api_call call = prov_rpc(PROV_API_NLB, "DeleteListener", &k);
-            if (del_wait_job(run, &call, "nlb listener", detail) != 0) {
-                return -1;
-            }
-        }
+    if (prov_nlb_list_listeners(run->c, run->cfg->region, lb, ls, 16, &n, run->err,
+                                sizeof(run->err)) < 0) {
+        return prov_run_fail(run, "nlb listener", "%s", run->err);
     }
-    if (sg[0] != '\0') {
-        n = 0;
-        rc = prov_nlb_list_servers(run->c, run->cfg->region, sg, servers, 64, &n, run->err,
-                                   sizeof(run->err));
-        if (rc < 0) {
-            return prov_run_fail(run, "nlb server", "%s", run->err);
-        }
-        for (i = 0; i < n; i++) {
-            struct kvs k;
-            prov_kvs_nlb_server(&k, run, sg, &servers[i]);
-            snprintf(detail, sizeof(detail), "server %.128s port %u", servers[i].server_id,
-                     (unsigned)servers[i].port);
-            const struct prov_api_call call =
-                prov_rpc(PROV_API_NLB, "RemoveServersFromServerGroup", &k);
-            if (del_wait_job(run, &call, "nlb server", detail) != 0) {
-                return -1;
-            }
-        }
+    for (i = 0; i < n; i++) {
         struct kvs k = {0};
         prov_kvs_region(&k, run);
-        prov_kvs_add(&k, "ServerGroupId", sg);
-        snprintf(detail, sizeof(detail), "server group %.128s", sg);
-        const struct prov_api_call call = prov_rpc(PROV_API_NLB, "DeleteServerGroup", &k);
-        if (del_wait_job(run, &call, "nlb server group", detail) != 0) {
+        prov_kvs_add(&k, "ListenerId", ls[i].id);
+        snprintf(detail, sizeof(detail), "listener %.128s", ls[i].id);
+        const struct prov_api_call call = prov_rpc(PROV_API_NLB, "DeleteListener", &k);
+        if (del_wait_job(run, &call, "nlb listener", detail) != 0) {
             return -1;
         }
     }
-    if (lb[0] != '\0') {
+    return 0;
+}
+
+static int destroy_nlb_group(struct prov_run *run, const char *sg)
+{
+    static struct prov_nlb_server servers[64];
+    size_t n = 0, i;
+    char detail[320];
+    int rc = prov_nlb_list_servers(run->c, run->cfg->region, sg, servers, 64, &n, run->err,
+                                   sizeof(run->err));
+
+    if (rc == 1) {
+        return 0; /* the group is gone */
+    }
+    if (rc < 0) {
+        return prov_run_fail(run, "nlb server", "%s", run->err);
+    }
+    for (i = 0; i < n; i++) {
+        struct kvs k;
+        prov_kvs_nlb_server(&k, run, sg, &servers[i]);
+        snprintf(detail, sizeof(detail), "server %.128s port %u", servers[i].server_id,
+                 (unsigned)servers[i].port);
+        const struct prov_api_call call =
+            prov_rpc(PROV_API_NLB, "RemoveServersFromServerGroup", &k);
+        if (del_wait_job(run, &call, "nlb server", detail) != 0) {
+            return -1;
+        }
+    }
+    struct kvs k = {0};
+    prov_kvs_region(&k, run);
+    prov_kvs_add(&k, "ServerGroupId", sg);
+    snprintf(detail, sizeof(detail), "server group %.128s", sg);
+    const struct prov_api_call call = prov_rpc(PROV_API_NLB, "DeleteServerGroup", &k);
+    return del_wait_job(run, &call, "nlb server group", detail);
+}
+
+/* Listeners of every NLB first (a listener holds its server group), then the groups, then the
+ * NLBs; an NLB that no longer exists is skipped. */
+static int destroy_nlb(struct prov_run *run, const struct id_list *lbs, const struct id_list *sgs)
+{
+    int live[ID_LIST_MAX];
+    char detail[320];
+    size_t i;
+
+    for (i = 0; i < lbs->n; i++) {
+        live[i] = nlb_exists(run, lbs->v[i]);
+        if (live[i] < 0) {
+            return prov_run_fail(run, "nlb", "%s", run->err);
+        }
+        if (live[i] && destroy_nlb_listeners(run, lbs->v[i]) != 0) {
+            return -1;
+        }
+    }
+    for (i = 0; i < sgs->n; i++) {
+        if (destroy_nlb_group(run, sgs->v[i]) != 0) {
+            return -1;
+        }
+    }
+    for (i = 0; i < lbs->n; i++) {
         struct kvs k = {0};
+        if (!live[i]) {
+            continue;
+        }
         prov_kvs_region(&k, run);
-        prov_kvs_add(&k, "LoadBalancerId", lb);
-        snprintf(detail, sizeof(detail), "NLB %.128s", lb);
+        prov_kvs_add(&k, "LoadBalancerId", lbs->v[i]);
+        snprintf(detail, sizeof(detail), "NLB %.128s", lbs->v[i]);
         const struct prov_api_call call = prov_rpc(PROV_API_NLB, "DeleteLoadBalancer", &k);
         if (del_wait_job(run, &call, "nlb", detail) != 0) {
             return -1;
@@ -363,36 +460,174 @@ static int destroy_nlb(struct prov_run *run, const char *lb, const char *sg)
 
 /* ---- destroy ----------------------------------------------------------------------------- */
 
+/* 1 when the resource the state recorded under key still exists, 0 gone, -1 read failed. */
+static int recorded_exists(struct prov_run *run, const char *key, const char *id)
+{
+    static struct prov_es_endpoint eps[32];
+    static struct prov_nlb_server servers[64];
+    char status[64];
+    size_t n = 0, i;
+    int rc;
+
+    if (strcmp(key, "lb") == 0 && run->cfg->topology == PROV_TOPOLOGY_CLB_ECS) {
+        static struct prov_clb_attribute attr;
+        rc = prov_clb_describe_attribute(run->c, run->cfg->region, id, &attr, run->err,
+                                         sizeof(run->err));
+        return rc < 0 ? -1 : rc == 0;
+    }
+    if (strcmp(key, "lb") == 0) {
+        return nlb_exists(run, id);
+    }
+    if (strcmp(key, "server_group") == 0 || strcmp(key, "server") == 0) { /* both the group id */
+        rc = prov_nlb_list_servers(run->c, run->cfg->region, id, servers, 64, &n, run->err,
+                                   sizeof(run->err));
+        return rc < 0 ? -1 : rc == 0;
+    }
+    if (strcmp(key, "listener") == 0) {
+        struct kvs k = {0};
+        prov_kvs_region(&k, run);
+        prov_kvs_add(&k, "ListenerId", id);
+        const struct prov_api_call call = prov_rpc(PROV_API_NLB, "GetListenerAttribute", &k);
+        rc = prov_read_field(run->c, &call, "ListenerStatus", status, sizeof(status), run->err,
+                             sizeof(run->err));
+        return rc < 0 ? -1 : rc == 0;
+    }
+    if (strcmp(key, "service") == 0) {
+        rc = prov_service_status(run, id, status, sizeof(status));
+        return rc < 0 ? -1 : rc == 0;
+    }
+    rc = prov_es_list_vpc_endpoints(run->c, run->cfg->es_instance_id, eps, 32, &n, run->err,
+                                    sizeof(run->err));
+    for (i = 0; rc == 0 && i < n; i++) {
+        if (strcmp(eps[i].id, id) == 0) {
+            return 1;
+        }
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* Removes the state file once no id it records exists any more; else keeps it and fails. */
+static int remove_state(struct prov_run *run)
+{
+    static const char *const keys[] = {"endpoint", "service",      "listener",
+                                       "server",   "server_group", "lb"};
+    size_t i;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *id = prov_state_get(run->st, keys[i], "id");
+        int rc = id != NULL ? recorded_exists(run, keys[i], id) : 0;
+        if (rc < 0) {
+            return prov_run_fail(run, "state",
+                                 "cannot tell whether %s %s is gone, the state file "
+                                 "is kept: %s",
+                                 keys[i], id, run->err);
+        }
+        if (rc == 1) {
+            return prov_run_fail(run, "state",
+                                 "%s %s recorded in the state file still exists after destroy; "
+                                 "the state file is kept: delete it in the console, then run "
+                                 "destroy again",
+                                 keys[i], id);
+        }
+    }
+    if (prov_state_remove(run->st, run->err, sizeof(run->err)) != 0) {
+        return prov_run_fail(run, "state", "%s", run->err);
+    }
+    return 0;
+}
+
+/* One name, several resources: refuse instead of deleting whichever was listed first. */
+static int refuse_ambiguous(struct prov_run *run, const struct prov_actual *a)
+{
+    struct prov_nlb_server_group sgs[4];
+    size_t n = 0;
+
+    if (a->lb_ambiguous) {
+        return prov_run_fail(run, run->cfg->topology == PROV_TOPOLOGY_CLB_ECS ? "clb" : "nlb",
+                             "several load balancers are named \"%s\"; destroy will not guess "
+                             "which one is this path's: delete or rename the extra ones, then run "
+                             "destroy again",
+                             run->cfg->name);
+    }
+    if (run->cfg->topology != PROV_TOPOLOGY_NLB_IP) {
+        return 0;
+    }
+    if (prov_nlb_list_server_groups(run->c, run->cfg->region, run->cfg->name, sgs, 4, &n, run->err,
+                                    sizeof(run->err)) < 0) {
+        return prov_run_fail(run, "nlb server group", "%s", run->err);
+    }
+    if (n > 1) {
+        return prov_run_fail(run, "nlb server group",
+                             "%zu server groups are named \"%s\" (%s, %s); destroy will not guess "
+                             "which one is this path's: delete or rename the extra ones, then run "
+                             "destroy again",
+                             n, run->cfg->name, sgs[0].id, sgs[1].id);
+    }
+    return 0;
+}
+
+/* The endpoint services to delete: the one found, the recorded one, and any on a recorded LB. */
+static int collect_services(struct prov_run *run, const struct prov_actual *a,
+                            const struct id_list *lbs, struct id_list *services)
+{
+    struct prov_pl_service svc[4];
+    size_t i, j, n;
+
+    ids_add(services, a->service_found ? a->service.id : NULL);
+    ids_add(services, prov_state_get(run->st, "service", "id"));
+    for (i = 0; i < lbs->n; i++) {
+        n = 0;
+        if (prov_pl_list_services(run->c, run->cfg->region, lbs->v[i], svc, 4, &n, run->err,
+                                  sizeof(run->err)) < 0) {
+            return prov_run_fail(run, "endpoint service", "%s", run->err);
+        }
+        for (j = 0; j < n; j++) {
+            ids_add(services, svc[j].id);
+        }
+    }
+    return 0;
+}
+
 int prov_destroy(struct prov_run *run)
 {
     static struct prov_actual a;
-    char domain[256] = "";
+    struct id_list lbs = {0}, sgs = {0}, services = {0};
+    int clb = run->cfg->topology == PROV_TOPOLOGY_CLB_ECS;
+    size_t i;
 
     if (prov_inspect_read(run->c, run->cfg, &a) != 0) {
         return prov_run_fail(run, "read", "cannot read every hop before destroying: %s",
                              a.error_count > 0 ? a.errors[0] : "unknown error");
     }
-    if (a.endpoint_found) {
-        snprintf(domain, sizeof(domain), "%s", a.endpoint.domain);
-    }
-    if (run->cfg->topology == PROV_TOPOLOGY_NLB_IP && destroy_whitelist(run, domain) != 0) {
+    if (refuse_ambiguous(run, &a) != 0) {
         return -1;
     }
-    if (a.service_found) {
-        if (destroy_endpoints(run, a.service.id, domain, sizeof(domain)) != 0 ||
-            destroy_service(run, a.service.id) != 0) {
+    ids_add(&lbs, a.lb_found ? (clb ? a.clb.lb.id : a.nlb.id) : NULL);
+    ids_add(&lbs, prov_state_get(run->st, "lb", "id"));
+    ids_add(&sgs, a.sg_found ? a.sg.id : NULL);
+    ids_add(&sgs, prov_state_get(run->st, "server_group", "id"));
+    ids_add(&sgs, prov_state_get(run->st, "server", "id"));
+    if (collect_services(run, &a, &lbs, &services) != 0) {
+        return -1;
+    }
+    if (!clb && destroy_whitelist(run, a.endpoint_found ? a.endpoint.domain : "") != 0) {
+        return -1;
+    }
+    if (destroy_endpoints(run, &services, prov_state_get(run->st, "endpoint", "id")) != 0) {
+        return -1;
+    }
+    for (i = 0; i < services.n; i++) {
+        if (destroy_service(run, services.v[i]) != 0) {
             return -1;
         }
     }
-    if (run->cfg->topology == PROV_TOPOLOGY_CLB_ECS) {
-        if (a.lb_found && destroy_clb(run, a.clb.lb.id) != 0) {
+    for (i = 0; clb && i < lbs.n; i++) {
+        if (destroy_clb(run, lbs.v[i]) != 0) {
             return -1;
         }
-    } else if (destroy_nlb(run, a.lb_found ? a.nlb.id : "", a.sg_found ? a.sg.id : "") != 0) {
+    }
+    if (!clb && destroy_nlb(run, &lbs, &sgs) != 0) {
         return -1;
     }
-    if (!run->dry_run && prov_state_remove(run->st, run->err, sizeof(run->err)) != 0) {
-        return prov_run_fail(run, "state", "%s", run->err);
-    }
-    return 0;
+    return run->dry_run ? 0 : remove_state(run);
 }

@@ -326,6 +326,133 @@ def test_a_token_saved_for_other_parameters_is_replaced_after_a_mismatch(tmp_pat
     assert saved_tokens(tmp_path) == {}
 
 
+def nlb(e, action, *params):
+    return driver(e, "nlb", action, "RegionId=cn-hangzhou", *params)
+
+
+def foreign_nlb(e, name):
+    """Another NLB (with a server group) built by hand; -> (lb id, server group id)."""
+    lb = nlb(e, "CreateLoadBalancer", "LoadBalancerType=Network", "AddressType=Intranet",
+             "VpcId=vpc-emulator", "ZoneMappings.1.ZoneId=cn-hangzhou-i",
+             "ZoneMappings.1.VSwitchId=vsw-i", "ZoneMappings.2.ZoneId=cn-hangzhou-j",
+             "ZoneMappings.2.VSwitchId=vsw-j", "LoadBalancerName=" + name)["LoadbalancerId"]
+    sg = nlb(e, "CreateServerGroup", "ServerGroupName=" + name + "-sg", "ServerGroupType=Ip",
+             "VpcId=vpc-emulator")["ServerGroupId"]
+    deadline = time.monotonic() + 30
+    while nlb(e, "GetLoadBalancerAttribute", "LoadBalancerId=" + lb)["LoadBalancerStatus"] \
+            != "Active" or e.resources()["jobs_processing"]:
+        assert time.monotonic() < deadline, "the foreign NLB never became Active"
+        time.sleep(0.1)
+    return lb, sg
+
+
+def record(tmp_path, key, rid):
+    path = tmp_path / "state.json"
+    state = json.loads(path.read_text())
+    state["resources"].setdefault(key, {})["id"] = rid
+    path.write_text(json.dumps(state))
+
+
+def test_destroy_also_deletes_what_the_state_recorded_under_another_name(tmp_path, emu):
+    if not DRIVER:
+        pytest.skip("PLPROV_APICLIENT_DRIVER is not set")
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    assert run(["-c", cfg, "apply", "--yes"]).returncode == 0
+    _, sg = foreign_nlb(emu, "renamed")  # a group this path made, renamed since
+    record(tmp_path, "server_group", sg)
+    p = run(["-c", cfg, "destroy", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    res = emu.resources()
+    assert res["server_groups"] == [] and res["nlb_listeners"] == [], res
+    assert len(res["nlb"]) == 1, "the other NLB is not ours"
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_destroy_keeps_the_state_file_while_a_recorded_id_still_exists(tmp_path, emu):
+    if not DRIVER:
+        pytest.skip("PLPROV_APICLIENT_DRIVER is not set")
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    assert run(["-c", cfg, "apply", "--yes"]).returncode == 0
+    lb, sg = foreign_nlb(emu, "elsewhere")
+    lsn = nlb(emu, "CreateListener", "LoadBalancerId=" + lb, "ListenerProtocol=TCP",
+              "ListenerPort=9300", "ServerGroupId=" + sg)["ListenerId"]
+    record(tmp_path, "listener", lsn)  # on an NLB destroy neither finds nor recorded
+    p = run(["-c", cfg, "destroy", "--yes", "--json"])
+    assert p.returncode == 1, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["failed_hop"] == "state", doc
+    assert "listener %s recorded in the state file still exists" % lsn in doc["error"], doc
+    assert (tmp_path / "state.json").exists()
+    assert emu.resources()["nlb_listeners"] == [lsn], "only the foreign listener is left"
+
+
+def test_destroy_refuses_a_name_that_matches_several_load_balancers(tmp_path, emu):
+    if not DRIVER:
+        pytest.skip("PLPROV_APICLIENT_DRIVER is not set")
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    assert run(["-c", cfg, "apply", "--yes"]).returncode == 0
+    foreign_nlb(emu, "plrelay-flow")
+    before, built = len(emu.requests()), alive(emu)
+    p = run(["-c", cfg, "destroy", "--yes", "--json"])
+    assert p.returncode == 1, p.stdout + p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["failed_hop"] == "nlb" and "several load balancers" in doc["error"], doc
+    assert writes(emu, before) == [] and alive(emu) == built, "nothing was deleted"
+    assert (tmp_path / "state.json").exists()
+
+
+def test_destroy_removes_the_recorded_whitelist_entry_when_the_endpoint_is_gone(tmp_path, emu):
+    if not DRIVER:
+        pytest.skip("PLPROV_APICLIENT_DRIVER is not set")
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    assert run(["-c", cfg, "apply", "--yes"]).returncode == 0
+    ep = json.loads((tmp_path / "state.json").read_text())["resources"]["endpoint"]["id"]
+    driver(emu, "elasticsearch", "DeleteVpcEndpoint", method="DELETE",
+           path="/openapi/instances/%s/vpc-endpoints/%s" % (ES_ID, ep), body="")
+    deadline = time.monotonic() + 30
+    while emu.resources()["endpoints"]:
+        assert time.monotonic() < deadline, "the endpoint was never deleted"
+        time.sleep(0.1)
+    assert emu.resources()["whitelist"] != ""
+    p = run(["-c", cfg, "destroy", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert emu.resources()["whitelist"] == ""
+    assert alive(emu) == {}, emu.resources()
+
+
+def test_destroy_keys_each_endpoint_delete_token_by_the_endpoint(tmp_path, emu):
+    if not DRIVER:
+        pytest.skip("PLPROV_APICLIENT_DRIVER is not set")
+    cfg = write_config(tmp_path, emu, "clb-ecs")
+    assert run(["-c", cfg, "apply", "--yes"]).returncode == 0
+    service = emu.resources()["services"][0]
+    driver(emu, "elasticsearch", "CreateVpcEndpoint", method="POST",
+           path="/openapi/instances/%s/vpc-endpoints" % ES_ID,
+           body=json.dumps({"serviceId": service}))
+    emu.fault("late", count=1, action="DeleteVpcEndpoint", delay_ms=20000)
+    proc = subprocess.Popen([BIN, "-c", cfg, "destroy", "--yes"], env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not emu.requests("DeleteVpcEndpoint"):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first = emu.requests("DeleteVpcEndpoint")[0]
+    ep = first["path"].rsplit("/", 1)[1]
+    assert saved_tokens(tmp_path) == {"endpoint_delete:" + ep: first["client_token"]}
+    p = run(["-c", cfg, "destroy", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    deletes = emu.requests("DeleteVpcEndpoint")
+    by_ep = {}
+    for r in deletes:
+        by_ep.setdefault(r["path"].rsplit("/", 1)[1], set()).add(r["client_token"])
+    assert len(by_ep) == 2 and all(len(t) == 1 for t in by_ep.values()), by_ep
+    assert by_ep[ep] == {first["client_token"]}, "the killed delete is resent with its token"
+    assert alive(emu) == {} and not (tmp_path / "state.json").exists()
+
+
 def test_transient_faults_are_retried_with_the_same_token(tmp_path, emu):
     cfg = write_config(tmp_path, emu, "nlb-ip")
     emu.fault("throttle", count=2, action="CreateLoadBalancer")
