@@ -7,15 +7,25 @@
  *   clb-ecs  CLB (wait active) → TCP listener per port (start, wait running) → ECS backends
  *   nlb-ip   NLB (wait Active) → IP server group (wait job, Available) → the remote ES IP:port
  *            (wait job; other servers removed) → TCP listener (wait job, Running)
- *   both     endpoint service on the LB (wait Active) → ES private connection → accept it when
- *            auto-accept is off → wait Connected → (nlb-ip) reindex.remote.whitelist gains
- *            <endpoint domain>:<listener port>, wait for ES active again, read back.
- * Every create carries a ClientToken saved in the state file before the call (state.h).
+ *   both     endpoint service on the LB (wait Active) → ES private connection → wait Connected,
+ *            accepting it on every poll that finds it Pending when auto-accept is off (a
+ *            connection the service side does not list yet is "not yet") → (nlb-ip)
+ *            reindex.remote.whitelist gains <endpoint domain>:<listener port>, wait for ES
+ *            active again, read back.
+ * Every create carries a ClientToken saved in the state file before the call (state.h). A hop
+ * found already as wanted drops its saved token (a killed run's token must not answer a later
+ * create). A create refused as IdempotentParameterMismatch (the config changed since the token
+ * was saved) drops the token, reads the hop again and creates once with a new one. Added NLB
+ * servers are read back: an answer replayed for an old token is not taken as done.
  *
  * destroy goes in reverse: whitelist entry removed (nlb-ip), ES endpoint deleted, endpoint service
  * deleted (a live connection is disconnected first when the service refuses with a dependency
  * error), listeners, servers or backends, server group, load balancer; each asynchronous step is
- * waited for before the next. "Not found" counts as done. The state file is removed at the end.
+ * waited for before the next. "Not found" counts as done. Each hop is the union of what the name
+ * lookup finds and what the state file recorded; a name matching several load balancers or
+ * server groups is refused before anything is deleted. When the ES endpoint is gone already, the
+ * whitelist entry comes from the state file. The state file is removed at the end, only when every
+ * id it records reads back as gone (else the run fails naming the one that is left).
  */
 #ifndef PLPROV_APPLY_H
 #define PLPROV_APPLY_H

@@ -9,8 +9,10 @@
  *    "resources": {"lb": {"id": "nlb-...", "client_token": "plrelay-..."}, ...},
  *    "endpoint_domain": "ep-....privatelink.aliyuncs.com"}
  * Resource keys are the caller's ("lb", "server_group", "listener", "service", "endpoint", ...).
- * A token stays until the id of what it created is recorded, then it is dropped: a later create
- * of the same hop (after an out-of-band delete) must not get the old answer back.
+ * A token stays until the id of what it created is recorded, or the hop is found already as
+ * wanted, then it is dropped: a later create of the same hop (after an out-of-band delete) must
+ * not get the old answer back. Keys of destroy's tokens name what they delete
+ * ("endpoint_delete:ep-...").
  *
  * Every save is atomic (temporary file in the same directory, fsync, rename, fsync of the
  * directory). One run at a time: loading takes an exclusive flock on <state_file>.lock, held
