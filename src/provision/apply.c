@@ -116,7 +116,9 @@ int prov_run_hop(struct prov_run *run, prov_hop_fn fn, struct path_ids *ids)
         rc = fn(run, ids);
     }
     if (rc == PROV_HOP_RETRY) { /* a fresh token cannot mismatch: the cloud is confused */
-        return prov_run_fail(run, run->hop, "IdempotentParameterMismatch with a new ClientToken");
+        char hop[sizeof(run->hop)];
+        memcpy(hop, run->hop, sizeof(hop)); /* prov_run_fail writes run->hop */
+        return prov_run_fail(run, hop, "IdempotentParameterMismatch with a new ClientToken");
     }
     return rc;
 }
