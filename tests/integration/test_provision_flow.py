@@ -306,6 +306,17 @@ def test_a_token_left_by_a_killed_add_is_not_replayed_for_a_later_add(tmp_path, 
     assert saved_tokens(tmp_path) == {}
 
 
+def test_a_whitelist_found_as_wanted_drops_the_token_a_killed_run_left(tmp_path, emu):
+    cfg = write_config(tmp_path, emu, "nlb-ip")
+    emu.fault("late", count=1, action="UpdateInstanceSettings", delay_ms=20000)
+    kill_apply_at(emu, cfg, "UpdateInstanceSettings")
+    assert list(saved_tokens(tmp_path)) == ["whitelist"]
+    p = run(["-c", cfg, "apply", "--yes"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(emu.requests("UpdateInstanceSettings")) == 1, "the entry was there already"
+    assert saved_tokens(tmp_path) == {}
+
+
 def test_a_token_saved_for_other_parameters_is_replaced_after_a_mismatch(tmp_path, emu):
     cfg = write_config(tmp_path, emu, "nlb-ip")
     emu.fault("late", count=1, action="CreateListener", delay_ms=20000)
