@@ -42,6 +42,8 @@ struct plr_access_record {
 /* "stderr", "off" or a path (created 0640, appended). NULL with err filled on failure. */
 struct plr_accesslog *plr_accesslog_open(const char *target, char *err, size_t err_len);
 void plr_accesslog_write(struct plr_accesslog *log, const struct plr_access_record *rec);
+/* 0 for "off" (or NULL): callers skip building the record, which formats addresses. */
+int plr_accesslog_enabled(const struct plr_accesslog *log);
 void plr_accesslog_close(struct plr_accesslog *log); /* accepts NULL */
 
 /* Format rec as one JSON line (with '\n') into buf; returns its length. Exposed for tests. */

@@ -116,6 +116,11 @@ size_t plr_accesslog_format(const struct plr_access_record *rec, char *buf, size
     return pos;
 }
 
+int plr_accesslog_enabled(const struct plr_accesslog *log)
+{
+    return log != NULL && log->fd != -1;
+}
+
 void plr_accesslog_write(struct plr_accesslog *log, const struct plr_access_record *rec)
 {
     char line[PLR_ACCESSLOG_LINE_MAX];

@@ -441,6 +441,7 @@ void plr_sess_relay_start(struct plr_session *s, unsigned flags)
     }
     if (rc->idle_timeout_ms > 0)
         arm_idle(s, rc->idle_timeout_ms);
-    plr_log(PLR_LOG_DEBUG, "session %llu: connected to %s (%s) after %u attempt(s)",
-            (unsigned long long)s->id, s->dest_label, s->upstream_str, s->attempts);
+    if (plr_log_enabled(PLR_LOG_DEBUG))
+        plr_log(PLR_LOG_DEBUG, "session %llu: connected to %s (%s) after %u attempt(s)",
+                (unsigned long long)s->id, s->dest_label, plr_sess_upstream_str(s), s->attempts);
 }

@@ -60,8 +60,18 @@ void plr_sess_free_bev(struct bufferevent **bevp)
     *bevp = NULL;
 }
 
+const char *plr_sess_upstream_str(struct plr_session *s)
+{
+    if (s->upstream_str[0] == '\0' && s->upstream_sa.ss_family != AF_UNSPEC)
+        plr_sockaddr_str((const struct sockaddr *)&s->upstream_sa, s->upstream_str,
+                         sizeof(s->upstream_str));
+    return s->upstream_str;
+}
+
 void plr_sess_log(struct plr_session *s, int status, const char *reason)
 {
+    if (!plr_accesslog_enabled(s->w->rt->access_log))
+        return;
     char client[PLR_SOCKADDR_STRLEN];
     uint64_t end = plr_sess_now_us();
     struct plr_access_record rec = {
@@ -69,7 +79,7 @@ void plr_sess_log(struct plr_session *s, int status, const char *reason)
         .client =
             plr_sockaddr_str((const struct sockaddr *)&s->client_addr, client, sizeof(client)),
         .upstream = s->dest_label != NULL ? s->dest_label : "",
-        .upstream_addr = s->upstream_str,
+        .upstream_addr = plr_sess_upstream_str(s),
         .attempts = s->attempts,
         .bytes_in = s->bytes_in,
         .bytes_out = s->bytes_out,
@@ -121,6 +131,7 @@ void plr_sess_reset_request(struct plr_session *s)
     s->attempts = s->refused = s->timed_out = 0;
     s->local_failure = NULL;
     s->upstream_str[0] = '\0';
+    s->upstream_sa.ss_family = AF_UNSPEC;
     s->detail = NULL;
     s->first_eof = NULL;
 }
@@ -139,7 +150,7 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
         char client[PLR_SOCKADDR_STRLEN];
         plr_log(PLR_LOG_DEBUG, "session %llu: %s %s -> %s: %s (%d)", (unsigned long long)s->id,
                 s->route->cfg->name, plr_sess_client_str(s, client, sizeof(client)),
-                s->upstream_str[0] ? s->upstream_str : "-", reason, status);
+                plr_sess_upstream_str(s)[0] ? s->upstream_str : "-", reason, status);
     }
     free(s->detail_buf);
     struct plr_side *sides[2] = {&s->client, &s->upstream};
@@ -259,7 +270,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     }
     int err = EVUTIL_SOCKET_ERROR();
     plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) failed: %s", (unsigned long long)s->id,
-            s->dest_label, s->upstream_str, evutil_socket_error_to_string(err));
+            s->dest_label, plr_sess_upstream_str(s), evutil_socket_error_to_string(err));
     evtimer_del(s->timer);
     mark_failed(s);
     s->refused++;
@@ -270,7 +281,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static void on_connect_timeout(struct plr_session *s)
 {
     plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) timed out after %llu ms",
-            (unsigned long long)s->id, s->dest_label, s->upstream_str,
+            (unsigned long long)s->id, s->dest_label, plr_sess_upstream_str(s),
             (unsigned long long)s->route->cfg->connect_timeout_ms);
     mark_failed(s);
     s->timed_out++;
@@ -287,7 +298,8 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
     struct timeval tv = plr_sess_tv(s->route->cfg->connect_timeout_ms);
 
     s->attempts++;
-    plr_sockaddr_str((struct sockaddr *)addr, s->upstream_str, sizeof(s->upstream_str));
+    s->upstream_sa = *addr; /* formatted only when something prints it */
+    s->upstream_str[0] = '\0';
     s->upstream.bev = bufferevent_socket_new(s->w->base, -1, 0); /* closed by free_bev */
     if (s->upstream.bev == NULL) {
         s->local_failure = "internal";
@@ -304,7 +316,7 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
             return -1;
         }
         plr_log(PLR_LOG_INFO, "session %llu: connect to %s (%s) failed: %s",
-                (unsigned long long)s->id, s->dest_label, s->upstream_str, strerror(err));
+                (unsigned long long)s->id, s->dest_label, plr_sess_upstream_str(s), strerror(err));
         mark_failed(s);
         s->refused++;
         return -1;

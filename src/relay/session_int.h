@@ -73,7 +73,8 @@ struct plr_session {
     size_t addr_pos;
     const char *dest_label; /* "host:port" being connected: a server's label or the fwd dest */
     uint16_t dest_port;     /* port for the addresses of addrs (host order) */
-    char upstream_str[PLR_SOCKADDR_STRLEN];
+    struct sockaddr_storage upstream_sa;    /* address of the current attempt; AF_UNSPEC: none */
+    char upstream_str[PLR_SOCKADDR_STRLEN]; /* upstream_sa as text once formatted; see below */
     struct plr_fwd_state *fwd; /* mode = connect: the forward-proxy state (forward.c); owned */
     unsigned attempts, refused, timed_out;
     const char *local_failure; /* "fd_limit" / "internal": our own shortage */
@@ -95,6 +96,8 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason);
 /* Free a side's bufferevent and close its socket at once (bufferevents are created without
  * BEV_OPT_CLOSE_ON_FREE); *bevp becomes NULL. Accepts *bevp == NULL. */
 void plr_sess_free_bev(struct bufferevent **bevp);
+/* The current attempt's address as text ("" before any), formatted on first use. */
+const char *plr_sess_upstream_str(struct plr_session *s);
 /* One access-log line for what the session did so far (finalize writes the last one). */
 void plr_sess_log(struct plr_session *s, int status, const char *reason);
 /* Set the access-log detail (the rule that refused, the defect); keeps the previous one if
