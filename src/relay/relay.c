@@ -238,7 +238,7 @@ static int pipe_flush(struct plr_session *s, struct plr_side *dst)
         if (m == -1 && errno == EINTR)
             continue;
         if (m == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            event_add(&dst->wev, NULL);
+            event_add(dst->wev, NULL);
             return 0;
         }
         if (m == 0) { /* bytes we counted are not in the pipe: our accounting is broken */
@@ -294,10 +294,14 @@ static void splice_begin(struct plr_session *s, struct plr_side *dst)
                 (unsigned long long)s->id, strerror(errno));
         return;
     }
+    dst->wev =
+        event_new(s->w->base, bufferevent_getfd(dst->bev), EV_WRITE,
+                  dst == &s->client ? on_client_pipe_writable : on_upstream_pipe_writable, s);
+    if (dst->wev == NULL) {
+        plr_pipepool_put(&s->w->pipes, dst->pipe, 1);
+        return;
+    }
     dst->has_pipe = 1;
-    event_assign(&dst->wev, s->w->base, bufferevent_getfd(dst->bev), EV_WRITE,
-                 dst == &s->client ? on_client_pipe_writable : on_upstream_pipe_writable, s);
-    dst->wev_set = 1;
 }
 
 /* n bytes were spliced from src into dst's pipe: pass them on. 0, or -1: finalized. */

@@ -62,9 +62,8 @@ void plr_sess_free_bev(struct bufferevent **bevp)
 
 const char *plr_sess_upstream_str(struct plr_session *s)
 {
-    if (s->upstream_str[0] == '\0' && s->upstream_sa.ss_family != AF_UNSPEC)
-        plr_sockaddr_str((const struct sockaddr *)&s->upstream_sa, s->upstream_str,
-                         sizeof(s->upstream_str));
+    if (s->upstream_str[0] == '\0' && s->upstream_sa.sa.sa_family != AF_UNSPEC)
+        plr_sockaddr_str(&s->upstream_sa.sa, s->upstream_str, sizeof(s->upstream_str));
     return s->upstream_str;
 }
 
@@ -131,7 +130,7 @@ void plr_sess_reset_request(struct plr_session *s)
     s->attempts = s->refused = s->timed_out = 0;
     s->local_failure = NULL;
     s->upstream_str[0] = '\0';
-    s->upstream_sa.ss_family = AF_UNSPEC;
+    s->upstream_sa.sa.sa_family = AF_UNSPEC;
     s->detail = NULL;
     s->first_eof = NULL;
 }
@@ -157,8 +156,8 @@ void plr_sess_finalize(struct plr_session *s, int status, const char *reason)
     for (int i = 0; i < 2; i++) {
         if (sides[i]->rev_set)
             event_del(&sides[i]->rev);
-        if (sides[i]->wev_set)
-            event_del(&sides[i]->wev);
+        if (sides[i]->wev != NULL)
+            event_free(sides[i]->wev);
         if (sides[i]->has_pipe) /* reused only when empty: no byte reaches another session */
             plr_pipepool_put(&w->pipes, sides[i]->pipe, sides[i]->piped == 0);
     }
@@ -298,7 +297,7 @@ static int start_connect(struct plr_session *s, struct sockaddr_storage *addr)
     struct timeval tv = plr_sess_tv(s->route->cfg->connect_timeout_ms);
 
     s->attempts++;
-    s->upstream_sa = *addr; /* formatted only when something prints it */
+    memcpy(&s->upstream_sa, addr, len); /* formatted only when something prints it */
     s->upstream_str[0] = '\0';
     s->upstream.bev = bufferevent_socket_new(s->w->base, -1, 0); /* closed by free_bev */
     if (s->upstream.bev == NULL) {

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -38,13 +39,20 @@ struct plr_side {
     unsigned paused : 1;     /* reading stopped because the other side's output is full */
     unsigned rev_set : 1;    /* rev is assigned: relay.c reads this socket itself */
     unsigned has_pipe : 1;   /* splice: pipe is lent by the worker's pool (relay.c) */
-    unsigned wev_set : 1;    /* wev is assigned */
     /* Bulk towards this side by splice(2) (relay.c): the other side's bytes go socket → pipe →
      * this socket. At most one pipe's worth waits in the kernel; while any does, the other
      * side is not read, so the bytes keep their order with what the bufferevent queued. */
-    int pipe[2];      /* [0] read end, [1] write end; valid when has_pipe */
-    size_t piped;     /* bytes in the pipe not yet written to this socket */
-    struct event wev; /* waits until this socket takes what the pipe holds; valid when wev_set */
+    int pipe[2];       /* [0] read end, [1] write end; valid when has_pipe */
+    size_t piped;      /* bytes in the pipe not yet written to this socket */
+    struct event *wev; /* waits until this socket takes what the pipe holds; owned, or NULL */
+};
+
+/* A session's socket addresses are IPv4 or IPv6: this is a fifth of a sockaddr_storage, and
+ * every byte counts in a session held by thousands of idle connections. */
+union plr_sess_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
 };
 
 struct plr_session {
@@ -54,8 +62,8 @@ struct plr_session {
     uint64_t id;
     enum plr_session_state state;
     struct plr_side client, upstream;
-    struct event *timer;                 /* handshake or connect deadline, then the idle check */
-    struct sockaddr_storage client_addr; /* the peer that connected (the LB with PROXY) */
+    struct event *timer;             /* handshake or connect deadline, then the idle check */
+    union plr_sess_addr client_addr; /* the peer that connected (the LB with PROXY) */
     /* Ingress (ingress.c): what the PROXY header said; NULL without one. Owned. */
     struct plr_pp_header *pp;
     uint8_t *pp_tlvs; /* raw TLVs kept for send_proxy_tlvs = pass; owned */
@@ -73,7 +81,7 @@ struct plr_session {
     size_t addr_pos;
     const char *dest_label; /* "host:port" being connected: a server's label or the fwd dest */
     uint16_t dest_port;     /* port for the addresses of addrs (host order) */
-    struct sockaddr_storage upstream_sa;    /* address of the current attempt; AF_UNSPEC: none */
+    union plr_sess_addr upstream_sa;        /* address of the current attempt; AF_UNSPEC: none */
     char upstream_str[PLR_SOCKADDR_STRLEN]; /* upstream_sa as text once formatted; see below */
     struct plr_fwd_state *fwd; /* mode = connect: the forward-proxy state (forward.c); owned */
     unsigned attempts, refused, timed_out;
