@@ -597,13 +597,13 @@ int prov_run_render(const struct prov_run *run, const char *command, int ok, int
 {
     json_t *doc, *item;
     size_t i, cap, used = 0;
+    size_t calls = prov_run_calls(run); /* with writes that could not be listed */
     char *buf;
 
     *out = NULL;
     if (json) {
-        doc =
-            json_pack("{s:s, s:b, s:b, s:b, s:O}", "command", command, "ok", ok, "dry_run",
-                      run->dry_run, "changed", json_array_size(run->done) > 0, "calls", run->done);
+        doc = json_pack("{s:s, s:b, s:b, s:b, s:O}", "command", command, "ok", ok, "dry_run",
+                        run->dry_run, "changed", calls > 0, "calls", run->done);
         if (doc != NULL && !ok) {
             json_object_set_new(doc, "failed_hop", json_string(run->hop));
             json_object_set_new(doc, "error", json_string(run->err));
@@ -632,14 +632,13 @@ int prov_run_render(const struct prov_run *run, const char *command, int ok, int
     }
     if (ok) {
         snprintf(buf + used, cap - used, "%s: %s (%zu call%s)\n", command,
-                 run->dry_run                      ? "dry run, nothing was sent"
-                 : json_array_size(run->done) == 0 ? "in sync, nothing to do"
-                                                   : "done",
-                 json_array_size(run->done), json_array_size(run->done) == 1 ? "" : "s");
+                 run->dry_run ? "dry run, nothing was sent"
+                 : calls == 0 ? "in sync, nothing to do"
+                              : "done",
+                 calls, calls == 1 ? "" : "s");
     } else {
         snprintf(buf + used, cap - used, "%s: FAILED at %s after %zu call%s: %s\n", command,
-                 run->hop, json_array_size(run->done), json_array_size(run->done) == 1 ? "" : "s",
-                 run->err);
+                 run->hop, calls, calls == 1 ? "" : "s", run->err);
     }
     *out = buf;
     return 0;
