@@ -16,7 +16,7 @@
 #   --rr-rate R       offered req/s for the p99 row (default: half the slowest proxy's rr rate)
 #   --no-build        use the binaries in the build dir as they are
 #   --no-install      fail instead of apt-get installing what is missing
-#   --haproxy-splice  give HAProxy `option splice-auto` (only fair once plrelay splices too)
+#   --haproxy-splice  give HAProxy `option splice-auto` too (plrelay splices bulk by default)
 #   --out DIR         results directory (default: bench/results/<timestamp>)
 # Exit: 0 table printed; 1 a proxy could not be started or a whole figure is missing; 2 usage.
 set -euo pipefail
@@ -177,14 +177,21 @@ idle_timeout = 0
 max_connections = 0
 EOF
 
-splice_line=""
-((splice)) && splice_line="    option splice-auto"
+splice_line="" haproxy_maxconn=$maxconn pipes_line=""
+if ((splice)); then
+    # Pipes take fds too: HAProxy refuses to start when maxconn and maxpipes cannot fit in the
+    # limit, so give it 1024 pipes (plrelay caps its own at an eighth of the limit) out of maxconn.
+    splice_line="    option splice-auto"
+    pipes_line="    maxpipes 1024"
+    haproxy_maxconn=$((maxconn - 1100))
+fi
 cat >"$tmp/haproxy.cfg" <<EOF
 # HAProxy under test: one thread, no log section (logging off), 64 KiB channel buffers
 # (tune.bufsize: each direction of a stream buffers at most that much, as plrelay's buffer_size).
 global
     nbthread 1
-    maxconn $maxconn
+    maxconn $haproxy_maxconn
+$pipes_line
     tune.bufsize 65536
 
 defaults
