@@ -22,7 +22,7 @@ struct plr_pipepool {
     size_t in_use;     /* handed out by get, not yet put back */
     size_t in_use_max; /* cap on in_use, at most PLR_PIPEPOOL_IN_USE_MAX */
     size_t created;    /* pipes created over the pool's life (for the stop summary and tests) */
-    size_t failures;   /* pipe2(2) failed: the caller relayed by copying instead */
+    size_t failures;   /* get refused (the cap, or pipe2 failed): the caller copied instead */
 };
 
 /* in_use_max: how many pipes may be lent at once (clamped to PLR_PIPEPOOL_IN_USE_MAX); the

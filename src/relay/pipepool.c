@@ -32,6 +32,7 @@ void plr_pipepool_cleanup(struct plr_pipepool *p)
 int plr_pipepool_get(struct plr_pipepool *p, int fds[2])
 {
     if (p->in_use >= p->in_use_max) {
+        p->failures++;
         errno = EMFILE;
         return -1;
     }

@@ -82,6 +82,7 @@ Test(pipepool, refuses_past_the_in_use_cap_and_keeps_at_most_free_max)
         cr_assert_eq(plr_pipepool_get(&p, fds[i]), 0, "pipe %zu", i);
     cr_assert_eq(plr_pipepool_get(&p, extra), -1);
     cr_assert_eq(errno, EMFILE);
+    cr_assert_eq(p.failures, 1);
     for (size_t i = 0; i < PLR_PIPEPOOL_IN_USE_MAX; i++)
         plr_pipepool_put(&p, fds[i], 1);
     cr_assert_eq(p.in_use, 0);
